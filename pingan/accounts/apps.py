@@ -1,0 +1,11 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class AccountsConfig(AppConfig):
+    name = "pingan.accounts"
+    label = "accounts"
+    verbose_name = _("单位与用户")
+
+    def ready(self) -> None:
+        from pingan.accounts import signals  # noqa: F401

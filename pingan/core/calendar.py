@@ -1,0 +1,5 @@
+"""Working-day calendar (stub: being written)."""
+
+
+def invalidate() -> None:
+    pass

@@ -1,0 +1,11 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class GeoConfig(AppConfig):
+    name = "pingan.geo"
+    label = "geo"
+    verbose_name = _("行政区划与网格")
+
+    def ready(self) -> None:
+        from pingan.geo import signals  # noqa: F401

@@ -1,0 +1,5 @@
+"""Locate (stub: being written)."""
+
+
+def invalidate() -> None:
+    pass
