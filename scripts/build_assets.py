@@ -60,7 +60,10 @@ def main() -> int:
         package_dir = NODE_MODULES / package
         installed = json.loads((package_dir / "package.json").read_text(encoding="utf-8"))["version"]
         if installed != pinned[package]:
-            print(f"{package}: installed {installed}, package.json pins {pinned[package]}; run npm ci", file=sys.stderr)
+            print(
+                f"{package}: installed {installed}, package.json pins {pinned[package]}; run npm ci",
+                file=sys.stderr,
+            )
             return 1
         versions[package] = installed
         for source, destination in files:

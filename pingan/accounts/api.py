@@ -1,6 +1,5 @@
 """Units and the current user (/api/accounts/)."""
 
-from __future__ import annotations
 
 from django.http import HttpRequest
 from ninja import Router, Schema

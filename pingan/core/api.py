@@ -1,6 +1,5 @@
 """Shared-kernel API (/api/core/): the working-day calendar and the audit log."""
 
-from __future__ import annotations
 
 from datetime import date, datetime
 
@@ -23,7 +22,7 @@ class PeriodIn(Schema):
     working_days: int | None = Field(None, ge=1, le=3650, description="工作日期间")
 
     @model_validator(mode="after")
-    def _exactly_one(self) -> PeriodIn:
+    def _exactly_one(self) -> "PeriodIn":
         given = [v for v in (self.days, self.months, self.working_days) if v is not None]
         if len(given) != 1:
             raise ValueError("days、months、working_days 须且只能填写一个")

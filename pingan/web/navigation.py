@@ -54,10 +54,14 @@ class NavSection:
 
 
 NAVIGATION: tuple[NavSection, ...] = (
-    NavSection("work", _("工作台"), (
-        NavEntry("home", _("我的工作台")),
-        NavEntry("people:list", _("人员信息"), OFFICE_ROLES | {Role.GRID_WORKER}),
-    )),
+    NavSection(
+        "work",
+        _("工作台"),
+        (
+            NavEntry("home", _("我的工作台")),
+            NavEntry("people:list", _("人员信息"), OFFICE_ROLES | {Role.GRID_WORKER}),
+        ),
+    ),
     NavSection("events", _("事件"), (NavEntry("events:list", _("事件列表")),)),
     NavSection("disputes", _("矛盾纠纷"), (NavEntry("disputes:list", _("纠纷调解")),)),
     NavSection("petitions", _("信访"), (NavEntry("petitions:list", _("信访件"), OFFICE_ROLES),)),
@@ -66,10 +70,14 @@ NAVIGATION: tuple[NavSection, ...] = (
     NavSection("assessment", _("考核"), (NavEntry("assessment:index", _("考核评价"), OFFICE_ROLES),)),
     NavSection("statistics", _("统计"), (NavEntry("dashboard:index", _("统计分析"), OFFICE_ROLES),)),
     NavSection("map", _("地图"), (NavEntry("map", _("网格地图")),)),
-    NavSection("manage", _("管理"), (
-        NavEntry("audit", _("审计日志"), check=_can_view_audit),
-        NavEntry("admin:index", _("系统管理"), check=_is_admin),
-    )),
+    NavSection(
+        "manage",
+        _("管理"),
+        (
+            NavEntry("audit", _("审计日志"), check=_can_view_audit),
+            NavEntry("admin:index", _("系统管理"), check=_is_admin),
+        ),
+    ),
 )
 
 
@@ -96,7 +104,9 @@ def _is_current(url_name: str, current: str) -> bool:
     return bool(namespace) and current.rpartition(":")[0] == namespace
 
 
-def navigation_for(user: Any, current_url_name: str = "", sections: Iterable[NavSection] = NAVIGATION) -> list[dict]:
+def navigation_for(
+    user: Any, current_url_name: str = "", sections: Iterable[NavSection] = NAVIGATION
+) -> list[dict]:
     """Sections with the links ``user`` may follow; empty sections are dropped."""
     if not getattr(user, "is_authenticated", False):
         return []
@@ -109,7 +119,9 @@ def navigation_for(user: Any, current_url_name: str = "", sections: Iterable[Nav
             url = _url(entry.url_name)
             if url is None:
                 continue
-            links.append(NavLink(url, entry.label, entry.url_name, _is_current(entry.url_name, current_url_name)))
+            links.append(
+                NavLink(url, entry.label, entry.url_name, _is_current(entry.url_name, current_url_name))
+            )
         if links:
             result.append({"key": section.key, "label": section.label, "links": links})
     return result

@@ -1,0 +1,179 @@
+"""The scope matrix: every role × every list/detail route; a 江山市 user sees nothing of 柯城区.
+
+Every route of the installation must appear in ROUTES (or in EXEMPT with a reason):
+`test_every_route_is_in_the_matrix` fails when a new route is added without a place here.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from pingan.accounts.choices import Role
+from pingan.people.services import create_person
+from tests.conftest import login, make_user
+
+KECHENG = "330802"
+KECHENG_PERSON_ID = "330802199001011232"
+
+
+@dataclass(frozen=True)
+class Route:
+    """How the matrix exercises one route. ``path`` may hold {person} {unit} {grid} placeholders."""
+
+    kind: str  # "list": no 柯城 data; "detail": 404; "admin": installation admins only; "reference"/"self": no scoped data
+    path: str
+    method: str = "get"
+    body: dict | None = None
+    upload: bool = False
+
+
+# Route pattern (as Django resolves it) → how to call it.
+ROUTES: dict[str, Route] = {
+    "api/geo/jurisdictions": Route("list", "/api/geo/jurisdictions?page=1"),
+    "api/geo/jurisdictions/<code>": Route("detail", "/api/geo/jurisdictions/{grid}"),
+    "api/geo/outlines": Route("list", "/api/geo/outlines?level=grid"),
+    "api/geo/locate": Route("detail", "/api/geo/locate?lat=28.95&lon=118.85"),
+    "api/geo/import": Route("admin", "/api/geo/import", method="post", upload=True),
+    "api/accounts/me": Route("self", "/api/accounts/me"),
+    "api/accounts/units": Route("list", "/api/accounts/units"),
+    "api/accounts/units/<unit_id>": Route("detail", "/api/accounts/units/{unit}"),
+    "api/people/": Route("list", "/api/people/"),
+    "api/people/<int:person_id>": Route("detail", "/api/people/{person}"),
+    "api/people/<int:person_id>/reveal": Route(
+        "detail", "/api/people/{person}/reveal", method="post", body={"fields": ["name"]}
+    ),
+    "api/core/audit": Route("admin", "/api/core/audit"),
+    "api/core/calendar/period": Route("reference", "/api/core/calendar/period?start=2026-09-20&days=15"),
+    "api/core/calendar/<year>": Route("reference", "/api/core/calendar/2026"),
+    "": Route("list", "/"),
+    "map/": Route("list", "/map/"),
+    "audit/": Route("admin", "/audit/"),
+}
+
+# Routes that return no scoped data, with the reason.
+EXEMPT = {
+    "login/": "the login form",
+    "logout/": "ends the session",
+    "jurisdiction/": "switches among the user's own jurisdictions (validated against the scope)",
+    "i18n/setlang/": "language switch",
+    "api/openapi.json": "the API description",
+    "api/": "django-ninja's API root (no view of its own)",
+    "api/docs": "the API documentation page",
+    "admin/": "Django admin: superusers only (is_staff), reference data",
+}
+
+
+def _route_patterns(resolver: URLResolver, prefix: str = "") -> list[str]:
+    found = []
+    for entry in resolver.url_patterns:
+        route = prefix + str(entry.pattern)
+        if isinstance(entry, URLResolver):
+            if route.startswith("admin/"):
+                found.append("admin/")
+                continue
+            found += _route_patterns(entry, route)
+        elif isinstance(entry, URLPattern):
+            found.append(route)
+    return found
+
+
+def all_routes() -> set[str]:
+    return {r.lstrip("^").rstrip("$") for r in _route_patterns(get_resolver())}
+
+
+def test_every_route_is_in_the_matrix():
+    missing = sorted(r for r in all_routes() if r not in ROUTES and r not in EXEMPT)
+    assert missing == [], f"routes without a place in the scope matrix: {missing}"
+
+
+def test_matrix_names_no_route_that_does_not_exist():
+    stale = sorted(set(ROUTES) - all_routes())
+    assert stale == []
+
+
+@pytest.fixture
+def targets(tree, units, personas):
+    """One 柯城区 record of each scoped kind."""
+    person = create_person(
+        personas.admin, name="柯城张三", id_number=KECHENG_PERSON_ID, phone="13812345678",
+        address="柯城区府山街道1号", jurisdiction=tree.kecheng_village,
+    )
+    return {"person": person.pk, "unit": units.kecheng_police.pk, "grid": tree.kecheng_grid.code}
+
+
+def _user(role: Role, county: str, tree, units):
+    """A user of ``role`` in one county: 柯城 ("kc") or 江山 ("js")."""
+    if county == "kc":
+        grid, township, area, unit = tree.kecheng_grid, tree.kecheng_township, tree.kecheng, units.kecheng_police
+    else:
+        grid, township, area, unit = tree.jiangshan_grid, tree.jiangshan_township, tree.jiangshan, units.jiangshan_police
+    scope = {Role.GRID_WORKER: grid, Role.MEDIATOR: township}.get(role, area)
+    user = make_user(f"matrix_{county}_{role}", role, scope, unit, grid=grid if role == Role.GRID_WORKER else None)
+    if role in (Role.DISPATCHER, Role.MEDIATOR, Role.SUPERVISOR):
+        from django.contrib.auth.models import Permission
+
+        user.user_permissions.add(Permission.objects.get(codename="reveal_person"))
+    return user
+
+
+def _call(client, route: Route, targets: dict):
+    url = route.path.format(**targets)
+    if route.upload:
+        return client.post(url, {"file": SimpleUploadedFile("x.csv", b"code,name,level,parent_code\n")})
+    if route.method == "post":
+        return client.post(url, data=json.dumps(route.body or {}), content_type="application/json")
+    return client.get(url)
+
+
+def _leaks_kecheng(response) -> bool:
+    body = response.content.decode()
+    if response.get("Content-Type", "").startswith("application/json"):
+        body = json.dumps(json.loads(body), ensure_ascii=False)  # JSON escapes Chinese as \uXXXX
+    return KECHENG in body or "柯城" in body
+
+
+ROLES = list(Role)
+SCOPED = {k: v for k, v in ROUTES.items() if v.kind in ("list", "detail")}
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("pattern", sorted(SCOPED))
+def test_jiangshan_user_sees_nothing_of_kecheng(pattern, role, tree, units, personas, targets):
+    route = ROUTES[pattern]
+    client = login(_user(role, "js", tree, units))
+    response = _call(client, route, targets)
+    if route.kind == "detail":
+        assert response.status_code == 404, response.content[:300]
+    else:
+        assert response.status_code == 200
+    assert not _leaks_kecheng(response), response.content[:500]
+
+
+@pytest.mark.parametrize("pattern", sorted(SCOPED))
+def test_kecheng_user_sees_kecheng(pattern, tree, units, personas, targets):
+    """The positive control: the same requests by a 柯城 dispatcher do find 柯城 records."""
+    route = ROUTES[pattern]
+    client = login(_user(Role.DISPATCHER, "kc", tree, units))
+    response = _call(client, route, targets)
+    assert response.status_code == 200, response.content[:300]
+    if pattern not in ("", "map/", "api/people/<int:person_id>/reveal"):
+        assert _leaks_kecheng(response)
+
+
+@pytest.mark.parametrize("pattern", sorted(k for k, v in ROUTES.items() if v.kind == "admin"))
+@pytest.mark.parametrize("role", ROLES)
+def test_admin_routes_refuse_every_other_role(pattern, role, tree, units, personas, targets):
+    client = login(_user(role, "kc", tree, units))
+    response = _call(client, ROUTES[pattern], targets)
+    assert response.status_code in (403, 404)
+
+
+@pytest.mark.parametrize("pattern", sorted(k for k, v in ROUTES.items() if k.startswith("api/")))
+def test_anonymous_gets_401(pattern, targets):
+    response = _call(login(None), ROUTES[pattern], targets)
+    assert response.status_code == 401
