@@ -113,6 +113,35 @@ def _inside_points(rng: np.random.Generator, lats: np.ndarray, lons: np.ndarray,
     return zip(lats[pick], lons[pick], strict=True)
 
 
+def bench_outlines() -> dict:
+    """In-process timing of the map's outline request: first (serialising) and cached."""
+    from django.test import Client
+
+    from pingan.accounts.models import User
+
+    client = Client()
+    client.force_login(
+        User.objects.create_superuser(username="bench-outlines", password=os.urandom(16).hex())
+    )
+    url = "/api/geo/outlines?level=grid"
+    client.get("/api/geo/outlines?level=city")  # first request of the process: imports, URL conf
+    t0 = time.perf_counter()
+    response = client.get(url)
+    first = time.perf_counter() - t0
+    runs = []
+    for _ in range(10):
+        t0 = time.perf_counter()
+        client.get(url)
+        runs.append(time.perf_counter() - t0)
+    features = len(json.loads(response.content)["features"])
+    return {
+        "features": features,
+        "bytes": len(response.content),
+        "first_ms": first * 1000,
+        "cached_ms": float(np.median(runs)) * 1000,
+    }
+
+
 def session_cookie() -> str:
     from importlib import import_module
 
@@ -254,7 +283,7 @@ def machine() -> str:
     return f"{os.cpu_count()} CPU ({model}), Python {platform.python_version()}, {platform.system()}"
 
 
-def render(geo: dict, bulk: dict, api: dict, load: tuple[float, float, float]) -> str:
+def render(geo: dict, bulk: dict, outl: dict, api: dict, load: tuple[float, float, float]) -> str:
     seq, con = api["sequential"], api["concurrent"]
     statuses = ", ".join(f"{code}: {n}" for code, n in sorted(con["statuses"].items()))
     return f"""## Locate
@@ -272,6 +301,7 @@ Measured {time.strftime("%Y-%m-%d")} on {machine()}; load average before the run
 | build locate index (STRtree + raster {bulk["raster"]}, {bulk["edge_share"]:.1%} edge cells) | {bulk["index_s"]:.2f} s |
 | `locate_many`, {bulk["points"]:,} random points in the city bbox ({bulk["in_grid_share"]:.0%} inside a grid) | **{bulk["median_pps"] / 1e6:.2f} M points/s** median of 5, {bulk["best_pps"] / 1e6:.2f} M best |
 | same points, exact STRtree query only (no raster) | {bulk["exact_pps"] / 1e6:.2f} M points/s |
+| `GET /api/geo/outlines?level=grid` ({outl["features"]:,} features, {outl["bytes"] / 1e6:.1f} MB), in-process | first {outl["first_ms"]:.0f} ms, then {outl["cached_ms"]:.0f} ms (per-process feature cache) |
 | `GET /api/geo/locate`, {seq["requests"]:,} requests, 1 client thread | p50 {seq["p50"]:.1f} ms, p95 {seq["p95"]:.1f} ms, p99 {seq["p99"]:.1f} ms |
 | `GET /api/geo/locate`, {con["requests"]:,} requests, {con["threads"]} client threads, gunicorn {api["workers"]} sync workers | p50 {con["p50"]:.1f} ms, p95 {con["p95"]:.1f} ms, p99 {con["p99"]:.1f} ms (max {con["max"]:.1f} ms) |
 | API throughput under that load | {con["rps"]:.0f} requests/s (status {statuses}) |
@@ -318,6 +348,10 @@ def main() -> None:
             f"locate_many: {bulk['median_pps']:,.0f} points/s median ({bulk['best_pps']:,.0f} best), "
             f"exact only {bulk['exact_pps']:,.0f}/s, index {bulk['index_s']:.2f}s"
         )
+        outl = bench_outlines()
+        print(
+            f"outlines: {outl['features']} features, first {outl['first_ms']:.0f} ms, cached {outl['cached_ms']:.0f} ms"
+        )
         points = [p for pair in zip(bulk["grid_points"], bulk["box_points"], strict=False) for p in pair]
         api = bench_api(points, args.requests, args.threads, var_dir)
         for phase in ("sequential", "concurrent"):
@@ -326,7 +360,7 @@ def main() -> None:
                 f"API {phase} ({r['threads']} threads): p50 {r['p50']:.1f} ms, p95 {r['p95']:.1f} ms, "
                 f"p99 {r['p99']:.1f} ms, {r['rps']:.0f} req/s, statuses {r['statuses']}"
             )
-        section = render(geo, bulk, api, load)
+        section = render(geo, bulk, outl, api, load)
         if args.no_write:
             print(section)
         else:

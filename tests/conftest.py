@@ -20,6 +20,12 @@ from pingan.geo.models import Jurisdiction
 PASSWORD = "Pingan-test-2026"
 
 
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    """Argon2 is deliberately slow; tests that do not test hashing use a fast hasher."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 def box(lon0: float, lat0: float, lon1: float, lat1: float) -> dict:
     """A GeoJSON polygon for a lon/lat rectangle."""
     return {

@@ -125,7 +125,8 @@ def list_jurisdictions(
 
 @router.get("/jurisdictions/{code}", response=JurisdictionDetail, summary="行政区划详情")
 def get_jurisdiction(request: HttpRequest, code: str):
-    node = get_visible_or_404(Jurisdiction.objects.select_related("parent"), request.user, code=code)
+    nodes = Jurisdiction.objects.select_related("parent").defer("geometry", "parent__geometry")
+    node = get_visible_or_404(nodes, request.user, code=code)
     workers = node.grid_workers.filter(is_active=True).order_by("username")
     return {
         "code": node.code,
@@ -147,7 +148,7 @@ def outlines(request: HttpRequest, level: Level = Level.COUNTY, within: str | No
     coordinates rounded to 6 decimals; only jurisdictions inside the user's scope."""
     qs = visible_to(Jurisdiction.objects.filter(level=level), request.user)
     if within:
-        area = get_visible_or_404(Jurisdiction, request.user, code=within)
+        area = get_visible_or_404(Jurisdiction.objects.defer("geometry"), request.user, code=within)
         qs = qs.filter(code__startswith=code_prefix(area.code))
     return HttpResponse(outline_collection(qs), content_type="application/json")
 

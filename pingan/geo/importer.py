@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 import shapely
+from django.db import transaction
 from django.utils.translation import gettext as _
 from shapely.errors import GEOSException
 from shapely.geometry.base import BaseGeometry
@@ -148,23 +149,25 @@ def import_uploaded(upload: Any, *, actor: Any = None) -> str:
 
 
 def import_jurisdictions_bytes(filename: str, data: bytes, *, actor: Any = None) -> str:
+    """Read, validate and write; the writes and the audit entry share one transaction."""
     rows = read_rows(filename, data)
-    validate_or_raise(rows)
-    created, updated = save_jurisdictions(row.as_write_row() for row in rows)
     by_level: dict[str, int] = {}
     for row in rows:
         by_level[row.level] = by_level.get(row.level, 0) + 1
-    record(
-        AuditAction.IMPORT,
-        actor=actor,
-        detail={
-            "kind": "jurisdictions",
-            "file": filename[:200],
-            "created": created,
-            "updated": updated,
-            "by_level": by_level,
-        },
-    )
+    with transaction.atomic():
+        validate_or_raise(rows)
+        created, updated = save_jurisdictions(row.as_write_row() for row in rows)
+        record(
+            AuditAction.IMPORT,
+            actor=actor,
+            detail={
+                "kind": "jurisdictions",
+                "file": filename[:200],
+                "created": created,
+                "updated": updated,
+                "by_level": by_level,
+            },
+        )
     return _("导入行政区划 %(total)d 条：新增 %(created)d，更新 %(updated)d（%(levels)s）") % {
         "total": len(rows),
         "created": created,

@@ -59,7 +59,7 @@ NAVIGATION: tuple[NavSection, ...] = (
         _("工作台"),
         (
             NavEntry("home", _("我的工作台")),
-            NavEntry("people:list", _("人员信息"), OFFICE_ROLES | {Role.GRID_WORKER}),
+            NavEntry("people:list", _("人员信息")),
         ),
     ),
     NavSection("events", _("事件"), (NavEntry("events:list", _("事件列表")),)),
