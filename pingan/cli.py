@@ -56,10 +56,10 @@ def cmd_import(ns: argparse.Namespace) -> int:
 
 def cmd_check(ns: argparse.Namespace) -> int:
     _django()
-    from pingan.core.health import run_checks
+    from pingan.core.health import run_checks, warnings
 
     problems = run_checks(deploy=ns.deploy)
-    for line in problems:
+    for line in (problems or warnings()):
         print(line, file=sys.stderr)
     if problems:
         return 1

@@ -26,6 +26,24 @@ def _fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def _calendar_seeded(request):
+    """Tests that flush the database (transactional_db, live_server) remove the seeded calendar;
+    put it back before any test that uses the database."""
+    names = request.fixturenames
+    if "transactional_db" in names or "live_server" in names:
+        request.getfixturevalue("transactional_db")
+    elif "db" in names or request.node.get_closest_marker("django_db"):
+        request.getfixturevalue("db")
+    else:
+        return
+    from pingan.core.calendar import seed_default
+    from pingan.core.models import WorkingDay
+
+    if not WorkingDay.objects.exists():
+        seed_default()
+
+
 def box(lon0: float, lat0: float, lon1: float, lat1: float) -> dict:
     """A GeoJSON polygon for a lon/lat rectangle."""
     return {

@@ -30,3 +30,15 @@ def run_checks(deploy: bool = False) -> list[str]:
     if not WorkingDay.objects.filter(date__year=year).exists():
         problems.append(f"{year} 年的工作日历缺失，请导入 (pingan import calendar FILE)")
     return problems
+
+
+def warnings() -> list[str]:
+    """Things to do soon that do not stop the platform."""
+    from pingan.core.models import WorkingDay
+
+    today = timezone.localdate()
+    # The State Council publishes next year's holidays each winter; deadlines cross New Year from
+    # November on, and a deadline in a year with no calendar raises an error.
+    if today.month >= 11 and not WorkingDay.objects.filter(date__year=today.year + 1).exists():
+        return [f"警告: {today.year + 1} 年的工作日历尚未导入，跨年期限将无法计算 (pingan import calendar FILE)"]
+    return []

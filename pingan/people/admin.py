@@ -91,8 +91,8 @@ class PersonAdmin(admin.ModelAdmin):
             match |= Q(phone_index=services.phone_index(normalize_phone(term)))
         return queryset.filter(match), False
 
-    def get_fields(self, request: HttpRequest, obj: Person | None = None) -> list[str]:
-        return list(ADD_FIELDS if obj is None else VIEW_FIELDS)
+    def get_fields(self, request: HttpRequest, obj: Person | None = None) -> tuple[str, ...]:
+        return ADD_FIELDS if obj is None else VIEW_FIELDS
 
     def get_form(
         self, request: HttpRequest, obj: Person | None = None, change: bool = False, **kwargs: Any
@@ -102,8 +102,8 @@ class PersonAdmin(admin.ModelAdmin):
             kwargs["form"] = forms.ModelForm
         return super().get_form(request, obj, change=change, **kwargs)
 
-    def get_readonly_fields(self, request: HttpRequest, obj: Person | None = None) -> list[str]:
-        return [] if obj is None else list(VIEW_FIELDS)
+    def get_readonly_fields(self, request: HttpRequest, obj: Person | None = None) -> tuple[str, ...]:
+        return () if obj is None else VIEW_FIELDS
 
     def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
         if db_field.name == "jurisdiction":

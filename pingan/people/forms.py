@@ -25,7 +25,7 @@ class PersonCreateForm(forms.ModelForm):
         fields = ["jurisdiction"]
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         if not self.errors:
             try:
                 services.clean_person_fields({f: data.get(f, "") for f in services.EDITABLE_FIELDS})

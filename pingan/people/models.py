@@ -40,6 +40,12 @@ class Person(TimeStampedModel):
         verbose_name_plural = _("人员")
         ordering = ["-id"]
         permissions = [("reveal_person", _("查看完整个人信息"))]
+        constraints = [
+            # One register entry per resident ID number, even under concurrent creates.
+            models.UniqueConstraint(
+                fields=["id_number_index"], condition=~models.Q(id_number_index=""), name="person_unique_id_number"
+            )
+        ]
 
     def __str__(self) -> str:
         return self.audit_label()

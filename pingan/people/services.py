@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
@@ -136,14 +136,19 @@ def create_person(
             "jurisdiction": jurisdiction,
         }
     )
-    with transaction.atomic():
-        person = Person.objects.create(**values)
-        audit.record(
-            AuditAction.CREATE,
-            actor=actor,
-            target=person,
-            detail={"fields": [f for f in EDITABLE_FIELDS if values.get(f)]},
-        )
+    try:
+        with transaction.atomic():
+            person = _create(actor, values)
+    except IntegrityError as exc:
+        # Another request registered the same ID number between our check and our insert.
+        raise ValidationError({"id_number": [_("该身份证号码已登记")]}) from exc
+    return person
+
+
+def _create(actor: Any, values: dict[str, Any]) -> Person:
+    person = Person.objects.create(**values)
+    fields = [f for f in EDITABLE_FIELDS if values.get(f)]
+    audit.record(AuditAction.CREATE, actor=actor, target=person, detail={"fields": fields})
     return person
 
 
@@ -170,7 +175,7 @@ def update_person(actor: Any, person: Person, **fields: Any) -> Person:
 
 def _differs(person: Person, field: str, value: Any) -> bool:
     if field == "jurisdiction":
-        return person.jurisdiction_id != value.pk
+        return person.serializable_value("jurisdiction") != value.pk
     return (getattr(person, field) or "") != (value or "")
 
 

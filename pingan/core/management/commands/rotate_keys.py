@@ -49,8 +49,8 @@ class Rotator:
         self.newest = Fernet(settings.FIELD_KEYS[0].encode())
         qn = connection.ops.quote_name
         self.table = qn(model._meta.db_table)
-        self.pk = qn(model._meta.pk.column)
-        self.columns = [qn(f.column) for f in fields]
+        self.pk = qn(str(model._meta.pk.column))
+        self.columns = [qn(str(f.column)) for f in fields]
 
     def is_current(self, token: str) -> bool:
         try:
