@@ -84,3 +84,34 @@ class WorkingDay(models.Model):
 
     def __str__(self) -> str:
         return f"{self.date} {'工作日' if self.is_workday else '休息日'} {self.note}"
+
+
+class Notification(models.Model):
+    """A message for a unit or a user (通知): deadline warnings, cards, supervision, assignments."""
+
+    unit = models.ForeignKey(
+        "accounts.Unit", verbose_name=_("单位"), null=True, blank=True, on_delete=models.CASCADE,
+        related_name="notifications",
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("用户"), null=True, blank=True, on_delete=models.CASCADE,
+        related_name="notifications",
+    )
+    text = models.CharField(_("内容"), max_length=300)
+    link = models.CharField(_("链接"), max_length=200, blank=True)
+    source_type = models.CharField(max_length=60, blank=True)
+    source_id = models.CharField(max_length=64, blank=True)
+    at = models.DateTimeField(_("时间"), default=timezone.now)
+    read_at = models.DateTimeField(_("已读时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("通知")
+        verbose_name_plural = _("通知")
+        ordering = ["-at", "-id"]
+        indexes = [
+            models.Index(fields=["user", "read_at", "at"]),
+            models.Index(fields=["unit", "read_at", "at"]),
+        ]
+
+    def __str__(self) -> str:
+        return self.text

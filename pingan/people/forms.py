@@ -6,8 +6,13 @@ from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
+from pingan.core.pii import normalize_phone
+from pingan.core.scoping import code_prefix, visible_to
+from pingan.geo.choices import Level
+from pingan.geo.models import Jurisdiction
 from pingan.people import services
 from pingan.people.models import Person
 
@@ -35,3 +40,194 @@ class PersonCreateForm(forms.ModelForm):
 
     def person_values(self) -> dict[str, Any]:
         return {f: self.cleaned_data.get(f, "") for f in services.EDITABLE_FIELDS}
+
+
+# ---------------------------------------------------------------------------------------------
+# Pages (/people/): search and filters, and the register/edit forms shown to office users.
+
+# PII inputs: never let the browser remember an ID number or phone typed on a shared desk.
+_PII_ATTRS = {"autocomplete": "off", "spellcheck": "false"}
+SORTS = {
+    "new": ("-id",),
+    "birth": ("birth_year", "-id"),
+    "-birth": ("-birth_year", "-id"),
+    "area": ("area_code", "-id"),
+}
+
+
+def place_choices(queryset: QuerySet[Jurisdiction]) -> list[tuple[Any, Any]]:
+    """Villages and grids grouped by "county · township", for a <select> with <optgroup>s.
+
+    A grid follows its village (ordered by code) and is indented under it.
+    """
+    groups: dict[str, list[tuple[int, str]]] = {}
+    for place in queryset.select_related("parent__parent__parent").order_by("code"):
+        township = place.parent.parent if place.level == Level.GRID else place.parent
+        county = township.parent if township is not None else None
+        key = " · ".join(n.name for n in (county, township) if n is not None) or place.name
+        label = f"\u3000{place.name}" if place.level == Level.GRID else place.name
+        groups.setdefault(key, []).append((place.pk, label))
+    return [("", _("请选择村(社区)或网格")), *groups.items()]
+
+
+def placeable(user: Any) -> QuerySet[Jurisdiction]:
+    """Villages and grids a user may register people in: inside the scope (THE read gate)."""
+    return visible_to(Jurisdiction.objects.filter(level__in=(Level.VILLAGE, Level.GRID)), user)
+
+
+def add_service_errors(form: forms.BaseForm, exc: ValidationError) -> None:
+    """Show a service's ValidationError beside the fields it names (the rest above the form)."""
+    if not hasattr(exc, "error_dict"):
+        form.add_error(None, exc)
+        return
+    for field, errors in exc.error_dict.items():
+        form.add_error(field if field in form.fields else None, errors)
+
+
+class PersonSearchForm(forms.Form):
+    """Filters of the people list: exact ID number or phone, township and village, sort order."""
+
+    q = forms.CharField(
+        label=_("身份证号码或电话"),
+        required=False,
+        max_length=40,
+        widget=forms.TextInput(
+            attrs={**_PII_ATTRS, "type": "search", "placeholder": _("完整的身份证号码或电话号码")}
+        ),
+    )
+    township = forms.ChoiceField(label=_("乡镇(街道)"), required=False)
+    village = forms.ChoiceField(label=_("村(社区)"), required=False)
+    sort = forms.ChoiceField(required=False, choices=[(k, k) for k in SORTS], widget=forms.HiddenInput)
+
+    def __init__(self, *args: Any, user: Any, within: Jurisdiction | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.user = user
+        townships = visible_to(Jurisdiction.objects.filter(level=Level.TOWNSHIP), user)
+        if within is not None:
+            townships = townships.filter(code__startswith=code_prefix(within.code))
+        self.fields["township"].choices = [("", _("全部")), *townships.values_list("code", "name")]
+        # Villages are offered once a township is chosen (the select submits itself on change).
+        township = self.data.get("township", "") if self.is_bound else ""
+        villages = visible_to(Jurisdiction.objects.filter(level=Level.VILLAGE), user)
+        if township in dict(self.fields["township"].choices) and township:
+            villages = villages.filter(parent__code=township)
+        else:
+            villages = villages.none()
+        self.fields["village"].choices = [("", _("全部")), *villages.values_list("code", "name")]
+        self.fields["township"].widget.attrs["data-autosubmit"] = ""
+
+    def clean_q(self) -> dict[str, str]:
+        """An ID number (18 characters) or a phone number; both are matched exactly."""
+        text = "".join(str(self.cleaned_data.get("q") or "").split())
+        if not text:
+            return {}
+        digits = text.replace("-", "")
+        if len(digits) == 18 and digits[:17].isdigit():
+            return {"id_number": digits}
+        try:
+            normalize_phone(digits)
+        except ValidationError:
+            raise ValidationError(
+                _("请输入完整的 18 位身份证号码或电话号码（固定电话请带区号）"), code="search"
+            ) from None
+        return {"phone": digits}
+
+    def people(self) -> QuerySet[Person]:
+        """The filtered people, through ``services.find_people`` (scoped, blind-index search)."""
+        data: dict[str, Any] = {}
+        if self.is_bound:
+            self.is_valid()  # an invalid filter is ignored (its error is shown beside it) ...
+            data = self.cleaned_data
+            if "q" in self.errors:  # ... except the search: a wrong number matches nobody
+                return Person.objects.none()
+        search = data.get("q") or {}
+        qs = services.find_people(self.user, **search).select_related("jurisdiction__parent")
+        area = data.get("village") or data.get("township")
+        if area:
+            qs = qs.filter(area_code__startswith=code_prefix(area))
+        return qs.order_by(*SORTS[data.get("sort") or "new"])
+
+    @property
+    def filtered(self) -> bool:
+        return self.is_bound and any(self.data.get(k) for k in ("q", "township", "village"))
+
+
+class PersonPageForm(PersonCreateForm):
+    """Register a person from the pages: places limited to villages and grids in the user's scope."""
+
+    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["jurisdiction"]
+        field.label = _("所属村(社区)或网格")
+        field.queryset = placeable(user)
+        field.choices = place_choices(field.queryset)
+        field.error_messages["invalid_choice"] = _("请选择您数据范围内的村(社区)或网格")
+        for name in services.PII_FIELDS:
+            self.fields[name].widget.attrs.update(_PII_ATTRS)
+        self.fields["id_number"].widget.attrs.update(inputmode="text", maxlength=18)
+        self.fields["phone"].widget.attrs.update(inputmode="tel", type="tel")
+        self.fields["id_number"].help_text = _("18 位，末位可为 X；性别和出生年份据此自动填写")
+        self.fields["phone"].help_text = _("手机号码，或带区号的固定电话")
+
+    def clean(self) -> dict[str, Any]:
+        # The service's rules for every field that passed its own checks, so that all the
+        # problems show at once (the admin form stops at the first failing field).
+        data = forms.ModelForm.clean(self) or {}
+        values = {f: data[f] for f in services.EDITABLE_FIELDS if f in data}
+        try:
+            services.clean_person_fields(values)
+        except ValidationError as exc:
+            add_service_errors(self, exc)
+        return data
+
+
+class PersonEditForm(forms.Form):
+    """Change a person: a field changes only when a new value is typed (plain values are never shown)."""
+
+    name = forms.CharField(label=_("姓名"), max_length=services.MAX_NAME, required=False)
+    id_number = forms.CharField(label=_("公民身份号码"), max_length=18, required=False)
+    clear_id_number = forms.BooleanField(label=_("清空身份证号码"), required=False)
+    phone = forms.CharField(label=_("联系电话"), max_length=20, required=False)
+    clear_phone = forms.BooleanField(label=_("清空联系电话"), required=False)
+    address = forms.CharField(label=_("住址"), max_length=services.MAX_ADDRESS, required=False)
+    clear_address = forms.BooleanField(label=_("清空住址"), required=False)
+    jurisdiction = forms.ModelChoiceField(label=_("所属村(社区)或网格"), queryset=Jurisdiction.objects.none())
+
+    CLEARABLE = ("id_number", "phone", "address")
+
+    def __init__(self, *args: Any, user: Any, person: Person, **kwargs: Any) -> None:
+        super().__init__(*args, initial={"jurisdiction": person.jurisdiction}, **kwargs)
+        self.person = person
+        current = services.masked(person)
+        for name in services.PII_FIELDS:
+            field = self.fields[name]
+            field.widget.attrs.update(_PII_ATTRS, placeholder=_("不修改请留空"))
+            field.current = current[name]  # type: ignore[attr-defined]
+        self.fields["id_number"].widget.attrs.update(maxlength=18)
+        self.fields["phone"].widget.attrs.update(inputmode="tel", type="tel")
+        field = self.fields["jurisdiction"]
+        # The current place stays selectable even when it is not a village or grid.
+        field.queryset = placeable(user) | Jurisdiction.objects.filter(pk=person.jurisdiction.pk)
+        field.choices = place_choices(field.queryset)
+        field.error_messages["invalid_choice"] = _("请选择您数据范围内的村(社区)或网格")
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        for name in self.CLEARABLE:
+            if data.get(f"clear_{name}") and (data.get(name) or "").strip():
+                self.add_error(name, _("填写了新值就不能同时选择清空"))
+        return data
+
+    def changes(self) -> dict[str, Any]:
+        """Keyword arguments for ``services.update_person``: only what the user asked to change."""
+        data = self.cleaned_data
+        out: dict[str, Any] = {}
+        for name in services.PII_FIELDS:
+            value = (data.get(name) or "").strip()
+            if value:
+                out[name] = value
+            elif name in self.CLEARABLE and data.get(f"clear_{name}"):
+                out[name] = ""
+        if data.get("jurisdiction") is not None and data["jurisdiction"].pk != self.person.jurisdiction.pk:
+            out["jurisdiction"] = data["jurisdiction"]
+        return out

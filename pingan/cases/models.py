@@ -1,0 +1,163 @@
+"""The closed loop (交办整改闭环): one case per matter, its steps, and the roll-ups read by indicators.
+
+Every kind of matter (events, disputes, petitions, hazards, inspection findings …) is a Case;
+a domain app adds a detail model one-to-one with its case and registers a kind
+(pingan.cases.kinds). State changes happen only in pingan.cases.services.transition.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from pingan.cases.choices import OPEN_STATUSES, Action, Channel, DeadlineUnit, Status, Supervision, Tier
+from pingan.core.scoping import ScopedQuerySet
+
+
+class Case(models.Model):
+    """One matter someone must handle by a deadline (一事一编码、一码管到底)."""
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    number = models.CharField(_("编号"), max_length=32, unique=True, editable=False)
+    kind = models.CharField(_("类型"), max_length=20, db_index=True)
+    title = models.CharField(_("标题"), max_length=200)
+    description = models.TextField(_("描述"), blank=True)
+    channel = models.CharField(_("来源渠道"), max_length=20, choices=Channel.choices)
+    status = models.CharField(_("状态"), max_length=20, choices=Status.choices, default=Status.REGISTERED)
+    version = models.PositiveIntegerField(_("版本"), default=0, help_text=_("乐观锁：每次状态变化加一"))
+
+    jurisdiction = models.ForeignKey(
+        "geo.Jurisdiction", verbose_name=_("所属区划"), on_delete=models.PROTECT, related_name="cases"
+    )
+    area_code = models.CharField(_("区划代码"), max_length=24, editable=False)
+    lat = models.FloatField(_("纬度"), null=True, blank=True)
+    lon = models.FloatField(_("经度"), null=True, blank=True)
+    address = models.CharField(_("地点"), max_length=200, blank=True)
+    tier = models.PositiveSmallIntegerField(_("层级"), choices=Tier.choices, default=Tier.TOWNSHIP)
+
+    unit = models.ForeignKey(
+        "accounts.Unit", verbose_name=_("责任单位"), null=True, blank=True, on_delete=models.PROTECT,
+        related_name="cases",
+    )
+    cohandlers = models.ManyToManyField(
+        "accounts.Unit", verbose_name=_("协办单位"), blank=True, related_name="cohandled_cases"
+    )
+    requester = models.ForeignKey(
+        "people.Person", verbose_name=_("反映人"), null=True, blank=True, on_delete=models.PROTECT,
+        related_name="cases",
+    )
+    reporter = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("登记人"), null=True, blank=True, on_delete=models.PROTECT,
+        related_name="reported_cases",
+    )
+    merged_into = models.ForeignKey(
+        "self", verbose_name=_("并入"), null=True, blank=True, on_delete=models.PROTECT, related_name="merged"
+    )
+
+    # Deadline policy, copied at registration from the kind/category (the rule in force then).
+    deadline_unit = models.CharField(_("期限单位"), max_length=20, choices=DeadlineUnit.choices)
+    deadline_amount = models.DecimalField(_("期限"), max_digits=7, decimal_places=2)
+    registered_at = models.DateTimeField(_("登记时间"), default=timezone.now)
+    dispatched_at = models.DateTimeField(_("派遣时间"), null=True, blank=True)
+    deadline_at = models.DateTimeField(_("处置期限"), null=True, blank=True)
+    warn_at = models.DateTimeField(_("预警时间"), null=True, blank=True)
+    red_at = models.DateTimeField(_("红牌时间"), null=True, blank=True)
+    handled_at = models.DateTimeField(_("处置反馈时间"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("结案时间"), null=True, blank=True)
+
+    supervision = models.PositiveSmallIntegerField(_("督办"), choices=Supervision.choices, default=Supervision.NONE)
+    extension_count = models.PositiveSmallIntegerField(_("延期次数"), default=0)
+    extension_pending = models.BooleanField(_("延期待批"), default=False)
+    rework_count = models.PositiveSmallIntegerField(_("返工次数"), default=0)
+    return_count = models.PositiveSmallIntegerField(_("退回次数"), default=0)
+    satisfaction = models.PositiveSmallIntegerField(_("满意度"), null=True, blank=True)
+    data = models.JSONField(_("扩展信息"), default=dict, blank=True)
+
+    objects = ScopedQuerySet.as_manager()
+    scope_code_field = "area_code"
+    scope_unit_field = "unit"
+
+    class Meta:
+        verbose_name = _("案件")
+        verbose_name_plural = _("案件")
+        ordering = ["-registered_at", "-id"]
+        indexes = [
+            # Dispatch desk: open cases of an area by status, newest first.
+            models.Index(fields=["status", "area_code", "registered_at"], name="case_desk"),
+            # My work: a unit's open cases by deadline.
+            models.Index(fields=["unit", "status", "deadline_at"], name="case_unit_work"),
+            # The sweep: open cases with a running clock, by deadline.
+            models.Index(
+                fields=["deadline_at"], name="case_sweep", condition=Q(status__in=["dispatched", "handling"])
+            ),
+            models.Index(fields=["area_code", "registered_at"], name="case_area_time"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.number} {self.title}"
+
+    def audit_label(self) -> str:
+        return self.number
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+    @property
+    def is_overdue(self) -> bool:
+        end = self.handled_at or timezone.now()
+        return self.deadline_at is not None and end > self.deadline_at
+
+
+class Step(models.Model):
+    """One entry of a case's timeline (流转记录): who did what, when, from which state to which."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="steps")
+    action = models.CharField(_("动作"), max_length=24, choices=Action.choices)
+    from_status = models.CharField(_("原状态"), max_length=20, blank=True)
+    to_status = models.CharField(_("新状态"), max_length=20, blank=True)
+    at = models.DateTimeField(_("时间"), default=timezone.now)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("操作人"), null=True, blank=True, on_delete=models.PROTECT,
+        related_name="+",
+    )
+    unit = models.ForeignKey(
+        "accounts.Unit", verbose_name=_("单位"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    note = models.TextField(_("意见"), blank=True)
+    data = models.JSONField(_("数据"), default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("流转记录")
+        verbose_name_plural = _("流转记录")
+        ordering = ["at", "id"]
+        indexes = [models.Index(fields=["case", "at"]), models.Index(fields=["action", "at"])]
+
+    def __str__(self) -> str:
+        return f"{self.case_id} {self.get_action_display()}"
+
+
+class Attachment(models.Model):
+    """A file attached to a step (photo from the scene, a handling report)."""
+
+    step = models.ForeignKey(Step, on_delete=models.CASCADE, related_name="attachments")
+    file = models.FileField(_("文件"), upload_to="cases/%Y/%m/")
+    name = models.CharField(_("文件名"), max_length=200)
+    content_type = models.CharField(max_length=100, blank=True)
+    size = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("附件")
+        verbose_name_plural = _("附件")
+
+
+class CaseSequence(models.Model):
+    """Per-county, per-day counter behind readable case numbers (330881-20261128-00012)."""
+
+    prefix = models.CharField(max_length=20, primary_key=True)
+    last = models.PositiveIntegerField(default=0)
