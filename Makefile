@@ -22,6 +22,7 @@ install: $(VENV)/.synced pingan/static/vendor/.built
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy pingan
 
 serve: install
 	$(VENV)/bin/pingan serve

@@ -12,7 +12,7 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
-from pingan.core.env import demo_keys, env_bool, env_int, env_list, env_str
+from pingan.core.env import demo_keys, env_bool, env_float, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("VAR_DIR") or BASE_DIR / "var")
@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "pingan.geo",
     "pingan.accounts",
     "pingan.people",
+    "pingan.cases",
     "pingan.web",
     "pingan.demo",
 ]
@@ -154,6 +155,11 @@ TILE_URL = env_str("TILE_URL") or ""
 OFFICE_HOURS = env_str("OFFICE_HOURS") or "08:30-12:00,14:00-17:30"
 
 REDIS_URL = env_str("REDIS_URL") or ""
+
+# Supervision (DOMAIN §2): warn when this share of the allowed time has passed; red card when
+# overdue by this share of the allowed time (黄牌 as soon as overdue). Local rules: data, not code.
+CASE_WARN_SHARE = env_float("CASE_WARN_SHARE", 0.8)
+CASE_RED_SHARE = env_float("CASE_RED_SHARE", 0.5)
 
 LOGGING = {
     "version": 1,

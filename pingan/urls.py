@@ -7,5 +7,6 @@ urlpatterns = [
     path("api/", api.urls),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("people/", include("pingan.people.urls")),
     path("", include("pingan.web.urls")),
 ]

@@ -53,6 +53,13 @@ ROUTES: dict[str, Route] = {
     "": Route("list", "/"),
     "map/": Route("list", "/map/"),
     "audit/": Route("admin", "/audit/"),
+    "people/": Route("list", "/people/"),
+    "people/<int:pk>/": Route("detail", "/people/{person}/"),
+    "people/<int:pk>/reveal/": Route("detail", "/people/{person}/reveal/", method="post", body={"fields": ["name"]}),
+    # Register/edit need people.add_person / people.change_person, which no matrix user holds, so
+    # every role is refused; their scope rules (options, 404) are in tests/people/test_people_pages.py.
+    "people/new/": Route("admin", "/people/new/"),
+    "people/<int:pk>/edit/": Route("admin", "/people/{person}/edit/"),
 }
 
 # Routes that return no scoped data, with the reason.

@@ -1,13 +1,13 @@
 """Units and the current user (/api/accounts/)."""
 
 
-from django.http import HttpRequest
 from ninja import Router, Schema
 from ninja.pagination import PageNumberPagination, paginate
 
 from pingan.accounts.choices import UnitKind
 from pingan.accounts.models import Unit
 from pingan.core.scoping import code_prefix, get_visible_or_404, user_scope, visible_to
+from pingan.core.types import AuthedRequest
 
 router = Router(tags=["accounts 单位与用户"])
 
@@ -47,7 +47,7 @@ class MeOut(Schema):
 
 
 @router.get("/me", response=MeOut, summary="当前用户")
-def me(request: HttpRequest):
+def me(request: AuthedRequest):
     user = request.user
     prefixes, _units = user_scope(user)
     return {
@@ -64,7 +64,7 @@ def me(request: HttpRequest):
 
 @router.get("/units", response=list[UnitOut], summary="单位列表")
 @paginate(PageNumberPagination, page_size=50)
-def list_units(request: HttpRequest, kind: UnitKind | None = None, area: str | None = None, q: str | None = None):
+def list_units(request: AuthedRequest, kind: UnitKind | None = None, area: str | None = None, q: str | None = None):
     units = visible_to(Unit.objects.select_related("jurisdiction"), request.user)
     if kind:
         units = units.filter(kind=kind)
@@ -76,5 +76,5 @@ def list_units(request: HttpRequest, kind: UnitKind | None = None, area: str | N
 
 
 @router.get("/units/{unit_id}", response=UnitOut, summary="单位详情")
-def get_unit(request: HttpRequest, unit_id: int):
+def get_unit(request: AuthedRequest, unit_id: int):
     return get_visible_or_404(Unit.objects.select_related("jurisdiction"), request.user, pk=unit_id)

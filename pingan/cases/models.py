@@ -18,6 +18,8 @@ from django.utils.translation import gettext_lazy as _
 from pingan.cases.choices import OPEN_STATUSES, Action, Channel, DeadlineUnit, Status, Supervision, Tier
 from pingan.core.scoping import ScopedQuerySet
 
+CLOCK = ["dispatched", "handling"]  # statuses in which the unit's clock runs (choices.CLOCK_STATUSES)
+
 
 class Case(models.Model):
     """One matter someone must handle by a deadline (一事一编码、一码管到底)."""
@@ -91,10 +93,10 @@ class Case(models.Model):
             models.Index(fields=["status", "area_code", "registered_at"], name="case_desk"),
             # My work: a unit's open cases by deadline.
             models.Index(fields=["unit", "status", "deadline_at"], name="case_unit_work"),
-            # The sweep: open cases with a running clock, by deadline.
-            models.Index(
-                fields=["deadline_at"], name="case_sweep", condition=Q(status__in=["dispatched", "handling"])
-            ),
+            # The sweep: cases with a running clock, by each moment it watches.
+            models.Index(fields=["warn_at"], name="case_sweep_warn", condition=Q(status__in=CLOCK)),
+            models.Index(fields=["deadline_at"], name="case_sweep_yellow", condition=Q(status__in=CLOCK)),
+            models.Index(fields=["red_at"], name="case_sweep_red", condition=Q(status__in=CLOCK)),
             models.Index(fields=["area_code", "registered_at"], name="case_area_time"),
         ]
 

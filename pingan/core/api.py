@@ -3,7 +3,7 @@
 
 from datetime import date, datetime
 
-from django.http import Http404, HttpRequest
+from django.http import Http404
 from ninja import Query, Router, Schema
 from ninja.pagination import PageNumberPagination, paginate
 from pydantic import Field, model_validator
@@ -11,6 +11,7 @@ from pydantic import Field, model_validator
 from pingan.core import calendar
 from pingan.core.choices import AuditAction
 from pingan.core.models import AuditEntry
+from pingan.core.types import AuthedRequest
 
 router = Router(tags=["core 日历与审计"])
 
@@ -35,7 +36,7 @@ class PeriodOut(Schema):
 
 
 @router.get("/calendar/period", response={200: PeriodOut, 422: dict}, summary="法定期间计算")
-def period(request: HttpRequest, params: Query[PeriodIn]):
+def period(request: AuthedRequest, params: Query[PeriodIn]):
     """民法典 §201–203: the first day is not counted; a last day on a rest day moves to the next working day."""
     try:
         end = calendar.legal_period_end(
@@ -53,7 +54,7 @@ class DayOut(Schema):
 
 
 @router.get("/calendar/{year}", response={200: list[DayOut], 404: dict}, summary="某年工作日历")
-def calendar_year(request: HttpRequest, year: int):
+def calendar_year(request: AuthedRequest, year: int):
     from pingan.core.models import WorkingDay
 
     days = list(WorkingDay.objects.filter(date__year=year).order_by("date"))
@@ -86,7 +87,7 @@ def can_view_audit(user) -> bool:
 @router.get("/audit", response=list[AuditOut], summary="审计日志")
 @paginate(PageNumberPagination, page_size=50)
 def audit_log(
-    request: HttpRequest,
+    request: AuthedRequest,
     username: str | None = None,
     action: AuditAction | None = None,
     target_type: str | None = None,

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from typing import Any, TypeVar
 
+from django.core.exceptions import ObjectDoesNotExist
 from django.db import models
 from django.db.models import Q
 from django.http import Http404
@@ -82,8 +83,17 @@ def get_visible_or_404(queryset: models.QuerySet[M] | type[M], user: Any, **look
     qs = queryset._default_manager.all() if isinstance(queryset, type) else queryset
     try:
         return visible_to(qs, user).get(**lookup)
-    except (qs.model.DoesNotExist, ValueError, TypeError) as exc:
+    # ObjectDoesNotExist is the base of every model's DoesNotExist.
+    except (ObjectDoesNotExist, ValueError, TypeError) as exc:
         raise Http404("not found") from exc
+
+
+def covering_codes(code: str) -> list[str]:
+    """Codes of every jurisdiction whose subtree holds ``code``: 330881001001 → 330881001001,
+    330881001, 330881, 330800, 330000 (users scoped to any of these can see the record)."""
+    codes = {code[:n] for n in (15, 12, 9, 6) if len(code) >= n}
+    codes |= {code[:4] + "00", code[:2] + "0000"}
+    return sorted(codes)
 
 
 def in_scope(user: Any, code: str) -> bool:

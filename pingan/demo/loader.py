@@ -202,8 +202,14 @@ def _user_plans() -> list[tuple[str, Role, Jurisdiction, Unit | None, Jurisdicti
         if prefix is None:
             plans.append((f"dispatcher_{county.code}", Role.DISPATCHER, county, centre, None))
             continue
+        # The demo geography gives every demo county townships with grids; an imported one may not.
         township = Jurisdiction.objects.filter(parent=county).order_by("code").first()
-        grid = Jurisdiction.objects.filter(level=Level.GRID, code__startswith=township.code).order_by("code").first()
+        if township is None:
+            raise RuntimeError(f"demo users: {county.name} ({county.code}) has no township")
+        grids = Jurisdiction.objects.filter(level=Level.GRID, code__startswith=township.code)
+        grid = grids.order_by("code").first()
+        if grid is None:
+            raise RuntimeError(f"demo users: {township.name} ({township.code}) has no grid")
         platform = Unit.objects.get(jurisdiction=township, platform=Platform.ZONGZHI)
         police = Unit.objects.get(jurisdiction=county, name__endswith=_county_department(county, "公安局"))
         mediation = Unit.objects.get(name=f"{township.name}人民调解委员会")

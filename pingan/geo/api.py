@@ -12,7 +12,7 @@ from collections.abc import Callable
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError
 from django.db.models import F, Q
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.utils.translation import gettext as _
 from ninja import File, Router, Schema, Status
 from ninja.files import UploadedFile
@@ -20,6 +20,7 @@ from ninja.pagination import PageNumberPagination, paginate
 
 from pingan.core.importing import ImportFailed
 from pingan.core.scoping import code_prefix, get_visible_or_404, visible_to
+from pingan.core.types import AuthedRequest
 from pingan.geo import locate
 from pingan.geo.choices import Level
 from pingan.geo.coords import CoordinateError, normalise_crs, to_wgs84
@@ -107,7 +108,7 @@ def _unprocessable(field: str, message: str, where: str = "query") -> Status:
 @paginate(PageNumberPagination)
 @_resolved_annotations
 def list_jurisdictions(
-    request: HttpRequest, level: Level | None = None, parent: str | None = None, q: str | None = None
+    request: AuthedRequest, level: Level | None = None, parent: str | None = None, q: str | None = None
 ):
     qs = visible_to(Jurisdiction.objects.all(), request.user)
     if level:
@@ -124,7 +125,7 @@ def list_jurisdictions(
 
 
 @router.get("/jurisdictions/{code}", response=JurisdictionDetail, summary="行政区划详情")
-def get_jurisdiction(request: HttpRequest, code: str):
+def get_jurisdiction(request: AuthedRequest, code: str):
     nodes = Jurisdiction.objects.select_related("parent").defer("geometry", "parent__geometry")
     node = get_visible_or_404(nodes, request.user, code=code)
     workers = node.grid_workers.filter(is_active=True).order_by("username")
@@ -143,7 +144,7 @@ def get_jurisdiction(request: HttpRequest, code: str):
 
 
 @router.get("/outlines", response=FeatureCollectionOut, summary="边界 GeoJSON（地图用）")
-def outlines(request: HttpRequest, level: Level = Level.COUNTY, within: str | None = None):
+def outlines(request: AuthedRequest, level: Level = Level.COUNTY, within: str | None = None):
     """A FeatureCollection of outlines (properties code, name, level, parent_code), WGS-84,
     coordinates rounded to 6 decimals; only jurisdictions inside the user's scope."""
     qs = visible_to(Jurisdiction.objects.filter(level=level), request.user)
@@ -159,7 +160,7 @@ def outlines(request: HttpRequest, level: Level = Level.COUNTY, within: str | No
     summary="坐标或地址定位到网格",
 )
 def locate_view(
-    request: HttpRequest,
+    request: AuthedRequest,
     lat: float | None = None,
     lon: float | None = None,
     crs: str = "wgs84",
@@ -193,7 +194,7 @@ def locate_view(
     )
 
 
-def _locate_address(request: HttpRequest, address: str) -> dict:
+def _locate_address(request: AuthedRequest, address: str) -> dict:
     if len(address) > 500:
         address = address[:500]
     found = locate.locate_address(address)
@@ -211,7 +212,7 @@ def _locate_address(request: HttpRequest, address: str) -> dict:
 @router.post(
     "/import", response={200: ImportOut, 403: Message, 409: Message, 422: Message}, summary="导入区划与网格"
 )
-def import_jurisdictions_view(request: HttpRequest, file: File[UploadedFile | None] = None):
+def import_jurisdictions_view(request: AuthedRequest, file: File[UploadedFile | None] = None):
     """Upload GeoJSON, CSV or .xlsx; every error comes back at once as 422 with its row."""
     # The file is optional in the signature so that the permission check runs before input
     # validation: a user without the right learns nothing about the expected input.

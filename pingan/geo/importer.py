@@ -233,7 +233,9 @@ def _read_geojson(data: bytes) -> list[Row]:
     for number, feature in enumerate(doc["features"], start=1):
         if not isinstance(feature, dict):
             feature = {}
-        props = feature.get("properties") if isinstance(feature.get("properties"), dict) else {}
+        props = feature.get("properties")
+        if not isinstance(props, dict):
+            props = {}
         record_ = {
             HEADER_ALIASES.get(str(k).strip().lower(), HEADER_ALIASES.get(str(k).strip(), "")): v
             for k, v in props.items()

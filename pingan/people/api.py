@@ -8,13 +8,13 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
 from pydantic import ConfigDict
 
 from pingan.core.scoping import code_prefix, get_visible_or_404, visible_to
+from pingan.core.types import AuthedRequest
 from pingan.geo.models import Jurisdiction
 from pingan.people import services
 from pingan.people.models import Person
@@ -75,7 +75,7 @@ def _detail(person: Person) -> dict[str, Any]:
     }
 
 
-def _jurisdiction(request: HttpRequest, code: str) -> Jurisdiction:
+def _jurisdiction(request: AuthedRequest, code: str) -> Jurisdiction:
     """A jurisdiction the caller may see; anything else is reported as unknown (no leak)."""
     found = visible_to(Jurisdiction.objects.all(), request.user).filter(code=code.strip()).first()
     if found is None:
@@ -83,14 +83,14 @@ def _jurisdiction(request: HttpRequest, code: str) -> Jurisdiction:
     return found
 
 
-def _person(request: HttpRequest, person_id: int) -> Person:
+def _person(request: AuthedRequest, person_id: int) -> Person:
     return get_visible_or_404(Person.objects.select_related("jurisdiction"), request.user, pk=person_id)
 
 
 @router.get("/", response=list[PersonOut])
 @paginate
 def list_people(
-    request: HttpRequest,
+    request: AuthedRequest,
     id_number: str | None = Query(None, max_length=40, description="exact ID number (blind index)"),
     phone: str | None = Query(None, max_length=40, description="exact phone number (blind index)"),
     area: str | None = Query(None, max_length=24, description="jurisdiction code: people in it and below"),
@@ -118,12 +118,12 @@ class _MaskedList:
 
 
 @router.get("/{int:person_id}", response=PersonDetailOut)
-def get_person(request: HttpRequest, person_id: int):
+def get_person(request: AuthedRequest, person_id: int):
     return _detail(_person(request, person_id))
 
 
 @router.post("/", response={201: PersonDetailOut})
-def create_person(request: HttpRequest, payload: PersonIn):
+def create_person(request: AuthedRequest, payload: PersonIn):
     person = services.create_person(
         request.user,
         name=payload.name,
@@ -136,7 +136,7 @@ def create_person(request: HttpRequest, payload: PersonIn):
 
 
 @router.patch("/{int:person_id}", response=PersonDetailOut)
-def update_person(request: HttpRequest, person_id: int, payload: PersonPatch):
+def update_person(request: AuthedRequest, person_id: int, payload: PersonPatch):
     person = _person(request, person_id)
     changes = payload.dict(exclude_unset=True)
     if changes.get("jurisdiction") is not None:
@@ -150,6 +150,6 @@ def update_person(request: HttpRequest, person_id: int, payload: PersonPatch):
 
 
 @router.post("/{int:person_id}/reveal", response=dict[str, str])
-def reveal_person(request: HttpRequest, person_id: int, payload: RevealIn):
+def reveal_person(request: AuthedRequest, person_id: int, payload: RevealIn):
     person = _person(request, person_id)
     return services.reveal(request.user, person, payload.fields)

@@ -198,11 +198,8 @@ class PersonEditForm(forms.Form):
     def __init__(self, *args: Any, user: Any, person: Person, **kwargs: Any) -> None:
         super().__init__(*args, initial={"jurisdiction": person.jurisdiction}, **kwargs)
         self.person = person
-        current = services.masked(person)
         for name in services.PII_FIELDS:
-            field = self.fields[name]
-            field.widget.attrs.update(_PII_ATTRS, placeholder=_("不修改请留空"))
-            field.current = current[name]  # type: ignore[attr-defined]
+            self.fields[name].widget.attrs.update(_PII_ATTRS, placeholder=_("不修改请留空"))
         self.fields["id_number"].widget.attrs.update(maxlength=18)
         self.fields["phone"].widget.attrs.update(inputmode="tel", type="tel")
         field = self.fields["jurisdiction"]

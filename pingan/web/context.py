@@ -13,6 +13,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 
+from pingan.accounts.models import User
 from pingan.core.scoping import code_prefix, in_scope
 from pingan.geo.choices import Level
 from pingan.geo.models import Jurisdiction
@@ -53,8 +54,9 @@ def switcher_options(user: Any) -> list[Jurisdiction]:
 
 def current_jurisdiction(request: HttpRequest) -> Jurisdiction | None:
     """The jurisdiction chosen in the switcher, if it is still inside the user's scope."""
+    # Cached on the request; False marks "not looked up yet" (None is a valid answer).
     cached = getattr(request, "_pingan_jurisdiction", False)
-    if cached is not False:
+    if not isinstance(cached, bool):
         return cached
     chosen = None
     code = request.session.get(SESSION_JURISDICTION) if hasattr(request, "session") else None
@@ -71,15 +73,18 @@ class Shell:
 
     def __init__(self, request: HttpRequest) -> None:
         self.request = request
-        self.user = getattr(request, "user", None)
+        # The signed-in user, or None: an anonymous visitor (and a request that did not pass
+        # the auth middleware, such as a 404 raised early) gets an empty shell.
+        user = getattr(request, "user", None)
+        self.user: User | None = user if user is not None and user.is_authenticated else None
 
     @property
     def active(self) -> bool:
-        return bool(self.user is not None and self.user.is_authenticated)
+        return self.user is not None
 
     @cached_property
     def nav(self) -> list[dict]:
-        if not self.active:
+        if self.user is None:
             return []
         match = getattr(self.request, "resolver_match", None)
         return navigation_for(self.user, match.view_name if match else "")
@@ -95,7 +100,7 @@ class Shell:
     @cached_property
     def jurisdiction_label(self) -> str:
         """The user's jurisdiction as one short line for the top bar."""
-        if not self.active:
+        if self.user is None:
             return ""
         if self.current is not None:
             return self.current.name
@@ -110,7 +115,7 @@ class Shell:
 
     @cached_property
     def unit_label(self) -> str:
-        if not self.active or self.user.unit_id is None:
+        if self.user is None or self.user.unit is None:
             return ""
         return self.user.unit.name
 

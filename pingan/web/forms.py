@@ -66,11 +66,14 @@ class AuditFilterForm(forms.Form):
 
     def __init__(self, *args: Any, target_types: list[str] | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["action"].choices = [("", _("全部")), *AuditAction.choices]
-        self.fields["target_type"].choices = [("", _("全部")), *((t, t) for t in target_types or [])]
+        action, target_type = self.fields["action"], self.fields["target_type"]
+        assert isinstance(action, forms.ChoiceField) and isinstance(target_type, forms.ChoiceField)
+        action.choices = [("", _("全部")), *AuditAction.choices]
+        target_type.choices = [("", _("全部")), *((t, t) for t in target_types or [])]
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         start, end = data.get("date_from"), data.get("date_to")
         if start and end and start > end:
             self.add_error("date_to", _("结束日期不能早于开始日期"))

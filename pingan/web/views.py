@@ -12,7 +12,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import Count, QuerySet
 from django.db.models.functions import Substr
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -24,6 +24,7 @@ from pingan.accounts.choices import Role
 from pingan.accounts.models import Unit, User
 from pingan.core.models import AuditEntry
 from pingan.core.scoping import code_prefix, in_scope, visible_to
+from pingan.core.types import AuthedRequest
 from pingan.geo.choices import LEVEL_ORDER, Level
 from pingan.geo.models import Jurisdiction
 from pingan.people.models import Person
@@ -56,19 +57,19 @@ def _narrow(queryset: QuerySet, field: str, jurisdiction: Jurisdiction | None) -
     return queryset.filter(**{f"{field}__startswith": code_prefix(jurisdiction.code)})
 
 
-def _grid_worker_home(request: HttpRequest) -> dict[str, Any]:
+def _grid_worker_home(request: AuthedRequest) -> dict[str, Any]:
     grid = request.user.grid
     if grid is None:
         return {"grid": None}
     return {
         "grid": grid,
         "ancestors": grid.ancestors(),
-        "colleagues": User.objects.filter(grid=grid, is_active=True).exclude(pk=request.user.pk),
+        "colleagues": User.objects.filter(grid=grid, is_active=True).exclude(pk=request.user.id),
         "map_url": f"{reverse('map')}?focus={grid.code}",
     }
 
 
-def _scope_counts(request: HttpRequest) -> list[dict[str, Any]]:
+def _scope_counts(request: AuthedRequest) -> list[dict[str, Any]]:
     """Jurisdictions per level and units inside the user's (narrowed) scope."""
     chosen = current_jurisdiction(request)
     jurisdictions = _narrow(visible_to(Jurisdiction.objects.all(), request.user), "code", chosen)
@@ -85,11 +86,11 @@ def _scope_counts(request: HttpRequest) -> list[dict[str, Any]]:
     return counts
 
 
-def _office_home(request: HttpRequest) -> dict[str, Any]:
+def _office_home(request: AuthedRequest) -> dict[str, Any]:
     return {"counts": _scope_counts(request), "scope": request.user.scope_jurisdictions.order_by("code")}
 
 
-def _leader_home(request: HttpRequest) -> dict[str, Any]:
+def _leader_home(request: AuthedRequest) -> dict[str, Any]:
     """Per-county overview (per township when the scope is a single county or smaller)."""
     user, chosen = request.user, current_jurisdiction(request)
     counties = _narrow(visible_to(Jurisdiction.objects.filter(level=Level.COUNTY), user), "code", chosen)
@@ -134,7 +135,7 @@ def _count_by_prefix(queryset: QuerySet, field: str, length: int) -> dict[str, i
     return {row["area"]: row["n"] for row in rows}
 
 
-def _admin_home(request: HttpRequest) -> dict[str, Any]:
+def _admin_home(request: AuthedRequest) -> dict[str, Any]:
     importers = importlib.import_module("pingan.core.management.commands.import").IMPORTERS
     return {
         "counts": [
@@ -166,7 +167,7 @@ def home_kind(user: Any) -> str:
 
 
 @login_required
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: AuthedRequest) -> HttpResponse:
     kind = home_kind(request.user)
     context = {"kind": kind, "home_template": f"web/home_{kind}.html", **HOME_BUILDERS[kind](request)}
     return render(request, "web/home.html", context)
@@ -176,7 +177,7 @@ def home(request: HttpRequest) -> HttpResponse:
 # Map
 
 
-def _default_focus(request: HttpRequest) -> str:
+def _default_focus(request: AuthedRequest) -> str:
     chosen = current_jurisdiction(request)
     if chosen is not None:
         return chosen.code
@@ -189,11 +190,11 @@ def _parent_visible(user: Any, code: str) -> bool:
     if not code or not in_scope(user, code):
         return False
     parent_code = Jurisdiction.objects.filter(code=code).values_list("parent__code", flat=True).first()
-    return bool(parent_code) and in_scope(user, parent_code)
+    return parent_code is not None and in_scope(user, parent_code)
 
 
 @login_required
-def map_page(request: HttpRequest) -> HttpResponse:
+def map_page(request: AuthedRequest) -> HttpResponse:
     focus = request.GET.get("focus", "").strip()
     if not CODE_RE.match(focus):
         focus = _default_focus(request)
@@ -230,7 +231,7 @@ def map_page(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def audit_log(request: HttpRequest) -> HttpResponse:
+def audit_log(request: AuthedRequest) -> HttpResponse:
     # Only auditors: everyone else gets 404, as for a record outside their scope.
     if not request.user.has_perm("core.view_auditentry"):
         raise Http404("not found")
@@ -241,7 +242,7 @@ def audit_log(request: HttpRequest) -> HttpResponse:
         .distinct()
     )
     form = AuditFilterForm(request.GET or None, target_types=target_types)
-    entries = AuditEntry.objects.select_related("actor").order_by("-at", "-id")
+    entries: QuerySet[AuditEntry] = AuditEntry.objects.select_related("actor").order_by("-at", "-id")
     if form.is_bound:
         form.is_valid()
         entries = form.filter(entries)
@@ -257,7 +258,7 @@ def audit_log(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def switch_jurisdiction(request: HttpRequest) -> HttpResponse:
+def switch_jurisdiction(request: AuthedRequest) -> HttpResponse:
     code = request.POST.get("code", "")
     allowed = {j.code for j in switcher_options(request.user)}
     if code in allowed:
