@@ -8,6 +8,9 @@ from ninja import NinjaAPI
 from ninja.security import django_auth
 
 from pingan.accounts.api import router as accounts_router
+from pingan.cases.api import router as cases_router
+from pingan.cases.api_indicators import router as indicators_router
+from pingan.events.api import router as events_router
 from pingan.core.api import router as core_router
 from pingan.geo.api import router as geo_router
 from pingan.people.api import router as people_router
@@ -41,3 +44,6 @@ api.add_router("/core/", core_router)
 api.add_router("/geo/", geo_router)
 api.add_router("/accounts/", accounts_router)
 api.add_router("/people/", people_router)
+api.add_router("/cases/", cases_router)
+api.add_router("/indicators/", indicators_router)
+api.add_router("/events/", events_router)

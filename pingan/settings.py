@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "pingan.accounts",
     "pingan.people",
     "pingan.cases",
+    "pingan.events",
     "pingan.web",
     "pingan.demo",
 ]

@@ -8,5 +8,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("people/", include("pingan.people.urls")),
+    path("cases/", include("pingan.cases.urls")),
+    path("events/", include("pingan.events.urls")),
     path("", include("pingan.web.urls")),
 ]
