@@ -7,10 +7,13 @@ Builds the Quzhou demo geography into a fresh SQLite database in a temporary dir
 
 1. times ``locate_many`` on random points within the city's bounding box and checks a
    sample against the exact STRtree answer;
-2. starts gunicorn on 127.0.0.1 (a free port, one sync worker per CPU) against that
-   database, logs in a superuser through a session cookie, fires requests at
-   /api/geo/locate from several threads and reports latency percentiles;
-3. writes the figures into the "Locate" section of docs/performance.md (--no-write to skip).
+2. counts the SQL queries of one locate request, in process;
+3. starts gunicorn on 127.0.0.1 (a free port, one worker per CPU) with the arguments of
+   `pingan serve` (gthread workers, HTTP keep-alive) against that database, logs in a
+   dispatcher scoped to the whole city through a session cookie, fires requests at
+   /api/geo/locate from several client threads, each keeping one connection alive as a
+   browser or an app does, and reports latency percentiles;
+4. writes the figures into the "Locate" section of docs/performance.md (--no-write to skip).
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -142,15 +146,41 @@ def bench_outlines() -> dict:
     }
 
 
-def session_cookie() -> str:
+def bench_user() -> Any:
+    """A city dispatcher: scoped to the whole city (every point in a grid answers 200), but
+    through the scoping rule, as every real user but the superuser."""
+    from pingan.accounts.choices import Role
+    from pingan.accounts.models import User
+    from pingan.geo.models import Jurisdiction
+
+    user = User.objects.create_user(username="bench", password=os.urandom(16).hex(), role=Role.DISPATCHER)
+    user.scope_jurisdictions.add(Jurisdiction.objects.get(code="330800"))
+    return user
+
+
+def count_queries(user: Any, lat: float, lon: float) -> int:
+    """SQL queries of one locate request (session, user, scope, …), in process."""
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    client = Client()
+    client.force_login(user)
+    path = f"/api/geo/locate?lat={lat:.6f}&lon={lon:.6f}"
+    client.get(path)  # the index is fresh: no freshness check in the request counted below
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(path)
+    if response.status_code != 200:
+        raise SystemExit(f"locate answered {response.status_code} for {path}")
+    return len(ctx.captured_queries)
+
+
+def session_cookie(user: Any) -> str:
     from importlib import import_module
 
     from django.conf import settings
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
 
-    from pingan.accounts.models import User
-
-    user = User.objects.create_superuser(username="bench", password=os.urandom(16).hex())
     store = import_module(settings.SESSION_ENGINE).SessionStore()
     store[SESSION_KEY] = str(user.pk)
     store[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
@@ -166,6 +196,7 @@ def free_port() -> int:
 
 
 def get(port: int, path: str, cookie: str) -> int:
+    """One GET on a connection of its own."""
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     try:
         conn.request("GET", path, headers={"Cookie": cookie, "Host": "127.0.0.1"})
@@ -176,25 +207,51 @@ def get(port: int, path: str, cookie: str) -> int:
         conn.close()
 
 
+class KeepAliveClient:
+    """One client thread's HTTP/1.1 connection, reused from request to request; reopened
+    (and counted) when the server closes it."""
+
+    def __init__(self, port: int, cookie: str) -> None:
+        self.port, self.cookie = port, cookie
+        self.conn: http.client.HTTPConnection | None = None
+        self.opened = 0
+
+    def get(self, path: str) -> int:
+        for attempt in range(2):
+            if self.conn is None:
+                self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+                self.opened += 1
+            try:
+                self.conn.request("GET", path, headers={"Cookie": self.cookie, "Host": "127.0.0.1"})
+                response = self.conn.getresponse()
+                response.read()
+            except (http.client.RemoteDisconnected, ConnectionError):
+                # The server closed an idle connection: open a new one, as a browser does.
+                self.close()
+                if attempt:
+                    raise
+                continue
+            if response.will_close:
+                self.close()
+            return response.status
+        raise AssertionError("not reached")
+
+    def close(self) -> None:
+        if self.conn is not None:
+            self.conn.close()
+            self.conn = None
+
+
 def start_server(port: int, workers: int, var_dir: Path) -> subprocess.Popen:
+    from pingan.cli import gunicorn_args
+
     env = {**os.environ, "PINGAN_VAR_DIR": str(var_dir), "PINGAN_LOG_LEVEL": "WARNING"}
     env.pop("PINGAN_DATABASE_URL", None)
     return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "pingan.wsgi:application",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            str(workers),
-            "--log-level",
-            "warning",
-        ],
+        [sys.executable, "-m", "gunicorn", *gunicorn_args(f"127.0.0.1:{port}", workers)],
         cwd=ROOT,
         env=env,
-        stdout=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,  # the access log
         stderr=subprocess.DEVNULL,
     )
 
@@ -209,15 +266,18 @@ def wait_ready(port: int, cookie: str) -> None:
     raise SystemExit("gunicorn did not start")
 
 
-def bench_api(points: list[tuple[float, float]], n_requests: int, threads: int, var_dir: Path) -> dict:
-    cookie = session_cookie()
+def bench_api(
+    points: list[tuple[float, float]], n_requests: int, threads: int, var_dir: Path, user: Any
+) -> dict:
+    cookie = session_cookie(user)
     port = free_port()
     workers = os.cpu_count() or 1
     server = start_server(port, workers, var_dir)
     try:
         wait_ready(port, cookie)
         paths = [f"/api/geo/locate?lat={lat:.6f}&lon={lon:.6f}" for lat, lon in points]
-        for path in paths[: 20 * workers]:  # every worker builds its index before timing
+        # Every worker builds its index before timing: new connections spread over the workers.
+        for path in paths[: 20 * workers]:
             get(port, path, cookie)
         sequential = fire(port, cookie, paths, min(300, n_requests), 1)
         concurrent = fire(port, cookie, paths, n_requests, threads)
@@ -238,26 +298,30 @@ def fire(port: int, cookie: str, paths: list[str], n_requests: int, threads: int
     lock = threading.Lock()
     counter = iter(range(n_requests))
 
-    def client() -> None:
+    clients = [KeepAliveClient(port, cookie) for _ in range(threads)]
+
+    def run(client: KeepAliveClient) -> None:
         while True:
             with lock:
                 i = next(counter, None)
             if i is None:
                 return
             t0 = time.perf_counter()
-            status = get(port, paths[i % len(paths)], cookie)
+            status = client.get(paths[i % len(paths)])
             elapsed = time.perf_counter() - t0
             with lock:
                 latencies.append(elapsed)
                 statuses[status] = statuses.get(status, 0) + 1
 
     started = time.perf_counter()
-    pool = [threading.Thread(target=client) for _ in range(threads)]
+    pool = [threading.Thread(target=run, args=(client,)) for client in clients]
     for t in pool:
         t.start()
     for t in pool:
         t.join()
     wall = time.perf_counter() - started
+    for client in clients:
+        client.close()
     ms = np.array(latencies) * 1000
     return {
         "requests": n_requests,
@@ -268,6 +332,7 @@ def fire(port: int, cookie: str, paths: list[str], n_requests: int, threads: int
         "p99": float(np.percentile(ms, 99)),
         "max": float(ms.max()),
         "rps": n_requests / wall,
+        "connections": sum(c.opened for c in clients),
     }
 
 
@@ -283,7 +348,9 @@ def machine() -> str:
     return f"{os.cpu_count()} CPU ({model}), Python {platform.python_version()}, {platform.system()}"
 
 
-def render(geo: dict, bulk: dict, outl: dict, api: dict, load: tuple[float, float, float]) -> str:
+def render(
+    geo: dict, bulk: dict, outl: dict, api: dict, queries: int, load: tuple[float, float, float]
+) -> str:
     seq, con = api["sequential"], api["concurrent"]
     statuses = ", ".join(f"{code}: {n}" for code, n in sorted(con["statuses"].items()))
     return f"""## Locate
@@ -353,14 +420,18 @@ def main() -> None:
             f"outlines: {outl['features']} features, first {outl['first_ms']:.0f} ms, cached {outl['cached_ms']:.0f} ms"
         )
         points = [p for pair in zip(bulk["grid_points"], bulk["box_points"], strict=False) for p in pair]
-        api = bench_api(points, args.requests, args.threads, var_dir)
+        user = bench_user()
+        queries = count_queries(user, *bulk["grid_points"][0])
+        print(f"locate request: {queries} SQL queries")
+        api = bench_api(points, args.requests, args.threads, var_dir, user)
         for phase in ("sequential", "concurrent"):
             r = api[phase]
             print(
                 f"API {phase} ({r['threads']} threads): p50 {r['p50']:.1f} ms, p95 {r['p95']:.1f} ms, "
-                f"p99 {r['p99']:.1f} ms, {r['rps']:.0f} req/s, statuses {r['statuses']}"
+                f"p99 {r['p99']:.1f} ms, {r['rps']:.0f} req/s, statuses {r['statuses']}, "
+                f"{r['connections']} connections"
             )
-        section = render(geo, bulk, outl, api, load)
+        section = render(geo, bulk, outl, api, queries, load)
         if args.no_write:
             print(section)
         else:

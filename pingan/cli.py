@@ -1,4 +1,5 @@
-"""The `pingan` command: demo, serve, worker, migrate, createadmin, import, check, rotate-keys, manage.
+"""The `pingan` command: demo, serve, worker, beat, sweep, migrate, createadmin, import, check, rotate-keys,
+manage.
 
 Every setting comes from PINGAN_* environment variables (see README); this module only
 chooses what to run.
@@ -59,7 +60,7 @@ def cmd_check(ns: argparse.Namespace) -> int:
     from pingan.core.health import run_checks, warnings
 
     problems = run_checks(deploy=ns.deploy)
-    for line in (problems or warnings()):
+    for line in problems or warnings():
         print(line, file=sys.stderr)
     if problems:
         return 1
@@ -78,23 +79,104 @@ def cmd_serve(ns: argparse.Namespace) -> int:
     _django()
     _call("collectstatic", "--no-input", "--verbosity=0")
     if ns.dev:
-        _call("runserver", ns.bind, *(["--noreload"] if ns.noreload else []))
+        from pingan import jobs
+
+        # runserver's autoreloader runs Django twice: the sweeper lives beside it, started once here.
+        jobs.start_sweeper()
+        try:
+            _call("runserver", ns.bind, *(["--noreload"] if ns.noreload else []))
+        finally:
+            jobs.stop_sweeper()
         return 0
     return _gunicorn(ns.bind, ns.workers)
 
 
+def gunicorn_args(bind: str, workers: int) -> list[str]:
+    """gunicorn's arguments for `pingan serve` and `pingan demo` (bench/bench_locate.py runs the
+    same): with --threads, gunicorn uses gthread workers, which keep HTTP connections alive."""
+    return [
+        "pingan.wsgi:application",
+        *("--bind", bind),
+        *("--workers", str(workers)),
+        *("--threads", "4"),
+        *("--access-logfile", "-"),
+        *("--timeout", "60"),
+    ]
+
+
+def _bin(name: str) -> str:
+    """A console script of this environment (next to the running python), else from PATH."""
+    beside = os.path.join(os.path.dirname(sys.executable), name)
+    return beside if os.access(beside, os.X_OK) else (shutil.which(name) or beside)
+
+
 def _gunicorn(bind: str, workers: int) -> int:
     gunicorn = shutil.which("gunicorn") or os.path.join(os.path.dirname(sys.executable), "gunicorn")
-    argv = [
-        gunicorn, "pingan.wsgi:application",
-        "--bind", bind,
-        "--workers", str(workers),
-        "--threads", "4",
-        "--access-logfile", "-",
-        "--timeout", "60",
-    ]
-    os.execv(gunicorn, argv)
+    # Server hooks: without PINGAN_REDIS_URL the master runs ONE deadline sweeper (pingan/jobs.py).
+    hooks = ["--config", "python:pingan.gunicorn_conf"]
+    os.execv(gunicorn, [gunicorn, *gunicorn_args(bind, workers), *hooks])
     return 0  # not reached
+
+
+def _require_redis(command: str) -> None:
+    from django.conf import settings
+    from django.core.exceptions import ImproperlyConfigured
+
+    if not settings.REDIS_URL:
+        raise ImproperlyConfigured(
+            f"pingan {command} 需要 PINGAN_REDIS_URL (例如 redis://127.0.0.1:6379/0) / "
+            f"pingan {command} needs PINGAN_REDIS_URL; without it tasks run in-process and "
+            "`pingan serve` runs the periodic sweep itself"
+        )
+
+
+def _celery(*args: str) -> int:
+    celery = _bin("celery")
+    os.execv(celery, [celery, "--app", "pingan.celery", *args])
+    return 0  # not reached
+
+
+def _beat_schedule_file() -> str:
+    from django.conf import settings
+
+    return str(settings.VAR_DIR / "celerybeat-schedule")
+
+
+def cmd_worker(ns: argparse.Namespace) -> int:
+    _django()
+    _require_redis("worker")
+    args = ["worker", "--loglevel", ns.loglevel]
+    if ns.concurrency:
+        args += ["--concurrency", str(ns.concurrency)]
+    if ns.queues:
+        args += ["--queues", ns.queues]
+    if ns.beat:  # exactly one process of the whole installation may send the schedule
+        args += ["--beat", "--schedule", _beat_schedule_file()]
+    return _celery(*args)
+
+
+def cmd_beat(ns: argparse.Namespace) -> int:
+    _django()
+    _require_redis("beat")
+    return _celery("beat", "--loglevel", ns.loglevel, "--schedule", _beat_schedule_file())
+
+
+def cmd_sweep(ns: argparse.Namespace) -> int:
+    _django()
+    from pingan.cases.tasks import sweep_deadlines
+
+    if not ns.every:
+        print(sweep_deadlines())
+        return 0
+    import signal
+    import threading
+
+    from pingan import jobs
+
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    jobs.run_every(ns.every, sweep_deadlines, stop=stop, parent=os.getppid())
+    return 0
 
 
 def cmd_demo(ns: argparse.Namespace) -> int:
@@ -110,7 +192,7 @@ def cmd_demo(ns: argparse.Namespace) -> int:
     ensure_demo(stdout=sys.stdout)
     _call("collectstatic", "--no-input", "--verbosity=0")
     print()
-    print("演示账号 / demo logins (密码 password: %s)" % DEMO_PASSWORD)
+    print(f"演示账号 / demo logins (密码 password: {DEMO_PASSWORD})")
     for username, role, where in demo_logins():
         print(f"  {username:<16} {role:<10} {where}")
     print()
@@ -146,6 +228,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--bind", default=DEFAULT_BIND)
     p.add_argument("--workers", type=int, default=int(os.environ.get("PINGAN_WEB_WORKERS", "2")))
     p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("worker", help="run background jobs from Redis (needs PINGAN_REDIS_URL)")
+    p.add_argument("--concurrency", type=int, default=0, help="worker processes (default: one per CPU)")
+    p.add_argument("--queues", default="", help="comma-separated queues to consume (default: all)")
+    p.add_argument("--beat", action="store_true",
+                   help="also send the periodic jobs: on exactly one worker, or run `pingan beat` instead")
+    p.add_argument("--loglevel", default="INFO")
+    p.set_defaults(func=cmd_worker)
+
+    p = sub.add_parser("beat", help="send the periodic jobs to the workers: run exactly one (needs PINGAN_REDIS_URL)")
+    p.add_argument("--loglevel", default="INFO")
+    p.set_defaults(func=cmd_beat)
+
+    p = sub.add_parser("sweep", help="run the deadline sweep now (or every N seconds with --every N)")
+    p.add_argument("--every", type=int, default=0, metavar="SECONDS")
+    p.set_defaults(func=cmd_sweep)
 
     p = sub.add_parser("migrate", help="create or upgrade the database schema")
     p.add_argument("--verbosity", type=int, default=1)

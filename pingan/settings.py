@@ -102,6 +102,9 @@ DATABASES = {
 }
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+    # A file test database (instead of in-memory) that other processes can open, e.g. a worker.
+    if env_str("TEST_DB_NAME"):
+        DATABASES["default"]["TEST"] = {"NAME": env_str("TEST_DB_NAME")}
     DATABASES["default"].setdefault("OPTIONS", {})
     DATABASES["default"]["OPTIONS"].update(
         {"timeout": 20, "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"}
@@ -157,10 +160,32 @@ OFFICE_HOURS = env_str("OFFICE_HOURS") or "08:30-12:00,14:00-17:30"
 
 REDIS_URL = env_str("REDIS_URL") or ""
 
+# Background jobs (pingan/celery.py). No Redis: tasks run in-process (eager) and `pingan serve`
+# runs the deadline sweep itself; with Redis: `pingan worker` and one `pingan beat`.
+SWEEP_SECONDS = env_int("SWEEP_SECONDS", 60)
+if SWEEP_SECONDS < 1:
+    raise ImproperlyConfigured(f"PINGAN_SWEEP_SECONDS must be at least 1, got {SWEEP_SECONDS}")
+CELERY_BROKER_URL = REDIS_URL or "memory://"
+CELERY_RESULT_BACKEND = REDIS_URL or None
+CELERY_RESULT_EXPIRES = 24 * 3600
+CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
+CELERY_TASK_EAGER_PROPAGATES = True
+CELERY_TASK_ACKS_LATE = True  # a task whose worker dies mid-run is delivered again (tasks are idempotent)
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_TIMEZONE = TIME_ZONE
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False  # keep LOGGING below
+
 # Supervision (DOMAIN §2): warn when this share of the allowed time has passed; red card when
 # overdue by this share of the allowed time (黄牌 as soon as overdue). Local rules: data, not code.
 CASE_WARN_SHARE = env_float("CASE_WARN_SHARE", 0.8)
 CASE_RED_SHARE = env_float("CASE_RED_SHARE", 0.5)
+# Near-duplicate events (pingan.events.duplicates): same category, this close in metres and
+# hours, word-set similarity at least this (0–1).
+DUPLICATE_METRES = env_float("DUPLICATE_METRES", 200)
+DUPLICATE_HOURS = env_float("DUPLICATE_HOURS", 72)
+DUPLICATE_SIMILARITY = env_float("DUPLICATE_SIMILARITY", 0.5)
 
 LOGGING = {
     "version": 1,

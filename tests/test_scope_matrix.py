@@ -55,7 +55,9 @@ ROUTES: dict[str, Route] = {
     "audit/": Route("admin", "/audit/"),
     "people/": Route("list", "/people/"),
     "people/<int:pk>/": Route("detail", "/people/{person}/"),
-    "people/<int:pk>/reveal/": Route("detail", "/people/{person}/reveal/", method="post", body={"fields": ["name"]}),
+    "people/<int:pk>/reveal/": Route(
+        "detail", "/people/{person}/reveal/", method="post", body={"fields": ["name"]}
+    ),
     # Register/edit need people.add_person / people.change_person, which no matrix user holds, so
     # every role is refused; their scope rules (options, 404) are in tests/people/test_people_pages.py.
     "people/new/": Route("admin", "/people/new/"),

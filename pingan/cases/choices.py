@@ -90,3 +90,11 @@ class Channel(models.TextChoices):
     WINDOW = "window", _("窗口来访")
     FEDERATION = "federation", _("其他平台转入")
     OPEN311 = "open311", _("Open311接口")
+
+
+class Grain(models.TextChoices):
+    """Granularity of a roll-up row (pingan.cases.rollups): what one row of counters covers."""
+
+    DETAIL = "detail", _("日·村社·类型")  # local day × unit × village × kind × category
+    DAY = "day", _("日")  # local day × unit × township × kind
+    MONTH = "month", _("月")  # local month × unit × township × kind (day = the 1st)

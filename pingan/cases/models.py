@@ -15,7 +15,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from pingan.cases.choices import OPEN_STATUSES, Action, Channel, DeadlineUnit, Status, Supervision, Tier
+from pingan.cases.choices import OPEN_STATUSES, Action, Channel, DeadlineUnit, Grain, Status, Supervision, Tier
 from pingan.core.scoping import ScopedQuerySet
 
 CLOCK = ["dispatched", "handling"]  # statuses in which the unit's clock runs (choices.CLOCK_STATUSES)
@@ -163,3 +163,109 @@ class CaseSequence(models.Model):
 
     prefix = models.CharField(max_length=20, primary_key=True)
     last = models.PositiveIntegerField(default=0)
+
+
+# ---------------------------------------------------------------------------------------------
+# Roll-ups (ARCHITECTURE principle 7): counters kept current by pingan.cases.rollups.apply on
+# every transition, recomputed from the step log by `pingan manage rebuild_rollups`.
+
+ROLLUP_KEY = ("grain", "day", "unit_id", "area_code", "kind", "category_id")
+ROLLUP_COUNTERS = (
+    "registered", "cancelled", "on_spot", "dispatched", "returned", "handled", "handled_on_time",
+    "closed", "closed_on_time", "reworks", "reworked", "extensions", "parked", "yellow_cards",
+    "red_cards", "satisfaction_sum", "satisfaction_count", "satisfied",
+)
+
+
+def _counter(label: str) -> models.IntegerField:
+    # Signed: a later step may take back a count (a report sent back by 返工, a re-evaluation).
+    return models.IntegerField(label, default=0, db_default=0)
+
+
+class CaseRollup(models.Model):
+    """Counters of the closed loop for one day (or month), unit, area, kind and category (统计汇总)."""
+
+    grain = models.CharField(_("粒度"), max_length=8, choices=Grain.choices)
+    day = models.DateField(_("日期"), help_text=_("Asia/Shanghai 日期；按月汇总时为当月1日"))
+    # 0, not NULL, for "none": a unique key over NULLs does not hold on SQLite or PostgreSQL.
+    unit_id = models.PositiveIntegerField(_("单位"), default=0, help_text=_("0 表示无责任单位"))
+    area_code = models.CharField(_("区划代码"), max_length=12, help_text=_("村(社区)级或乡镇级代码前缀"))
+    kind = models.CharField(_("类型"), max_length=20)
+    category_id = models.PositiveIntegerField(_("事件类型"), default=0, help_text=_("0 表示不分类型"))
+
+    registered = _counter(_("登记数"))
+    cancelled = _counter(_("注销数"))
+    on_spot = _counter(_("就地解决数"))
+    dispatched = _counter(_("派遣数"))
+    returned = _counter(_("退回数"))
+    handled = _counter(_("处置数"))
+    handled_on_time = _counter(_("按期处置数"))
+    closed = _counter(_("结案数"))
+    closed_on_time = _counter(_("按期结案数"))
+    reworks = _counter(_("返工次数"))
+    reworked = _counter(_("返工案件数"))
+    extensions = _counter(_("延期数"))
+    parked = _counter(_("挂账数"))
+    yellow_cards = _counter(_("黄牌数"))
+    red_cards = _counter(_("红牌数"))
+    satisfaction_sum = _counter(_("满意度总分"))
+    satisfaction_count = _counter(_("评价数"))
+    satisfied = _counter(_("满意数(4–5分)"))
+
+    class Meta:
+        verbose_name = _("统计汇总")
+        verbose_name_plural = _("统计汇总")
+        constraints = [models.UniqueConstraint(fields=list(ROLLUP_KEY), name="rollup_key")]
+        indexes = [models.Index(fields=["grain", "unit_id", "day"], name="rollup_unit_day")]
+
+    def __str__(self) -> str:
+        return f"{self.grain} {self.day} {self.unit_id} {self.area_code} {self.kind} {self.category_id}"
+
+
+class ScoringRule(models.Model):
+    """The unit scorecard's weights and grade bounds (单位考评规则, DOMAIN §2, local data).
+
+    The active row is used; with none, ``ScoringRule.current()`` gives the published default:
+    处置率×30 + 按期处置率×20 + (1−返工率)×20 + (1−超期待处置率)×20 + (1−延期率)×10;
+    A ≥ 90, B ≥ 75, C ≥ 60, D ≥ 40, E below.
+    """
+
+    name = models.CharField(_("名称"), max_length=60, default="默认规则")
+    weight_handled = models.DecimalField(_("处置率权重"), max_digits=5, decimal_places=2, default=30)
+    weight_handled_on_time = models.DecimalField(_("按期处置率权重"), max_digits=5, decimal_places=2, default=20)
+    weight_rework = models.DecimalField(_("(1−返工率)权重"), max_digits=5, decimal_places=2, default=20)
+    weight_overdue = models.DecimalField(_("(1−超期待处置率)权重"), max_digits=5, decimal_places=2, default=20)
+    weight_extension = models.DecimalField(_("(1−延期率)权重"), max_digits=5, decimal_places=2, default=10)
+    grade_a = models.DecimalField(_("A 级下限"), max_digits=5, decimal_places=2, default=90)
+    grade_b = models.DecimalField(_("B 级下限"), max_digits=5, decimal_places=2, default=75)
+    grade_c = models.DecimalField(_("C 级下限"), max_digits=5, decimal_places=2, default=60)
+    grade_d = models.DecimalField(_("D 级下限"), max_digits=5, decimal_places=2, default=40)
+    is_active = models.BooleanField(_("启用"), default=False)
+    updated_at = models.DateTimeField(_("修改时间"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("考评规则")
+        verbose_name_plural = _("考评规则")
+        constraints = [
+            models.UniqueConstraint(fields=["is_active"], condition=Q(is_active=True), name="one_active_scoring_rule")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @classmethod
+    def current(cls) -> ScoringRule:
+        """The active rule, or the default (unsaved) when none is active."""
+        return cls.objects.filter(is_active=True).first() or cls()
+
+    def clean(self) -> None:
+        from django.core.exceptions import ValidationError
+
+        weights = (
+            self.weight_handled + self.weight_handled_on_time + self.weight_rework + self.weight_overdue
+            + self.weight_extension
+        )
+        if weights != 100:
+            raise ValidationError({"weight_handled": [_("五项权重之和须为 100")]})
+        if not self.grade_a > self.grade_b > self.grade_c > self.grade_d >= 0:
+            raise ValidationError({"grade_a": [_("等级下限须依次递减：A > B > C > D ≥ 0")]})

@@ -14,19 +14,18 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError  # noqa: F401  PermissionDenied: raised via permissions
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from pingan.accounts.models import Unit
-from pingan.cases import deadlines, kinds, rollups
+from pingan.cases import deadlines, kinds, permissions, rollups
 from pingan.cases.choices import Action, Channel, Status, Supervision, Tier
 from pingan.cases.models import Case, CaseSequence, Step
 from pingan.core import calendar
 from pingan.core.notify import notify
-from pingan.core.scoping import visible_to
 from pingan.geo.models import Jurisdiction
 
 # The fields a transition may change; written together under the version check.
@@ -181,22 +180,8 @@ def transition(
 
 
 def _check_actor(case: Case, rule: kinds.Transition, actor: Any) -> None:
-    if actor is None:  # the sweep and rules act as the system
-        if rule.roles:
-            raise PermissionDenied(_("该操作须由用户执行"))
-        return
-    if not rule.roles:
-        raise PermissionDenied(_("该操作只能由系统执行"))
-    if actor.is_superuser:
-        return
-    if actor.role not in rule.roles:
-        raise PermissionDenied(_("您的角色不能执行该操作"))
-    if rule.by_unit:
-        units = {case.unit_id, *case.cohandlers.values_list("id", flat=True)}
-        if actor.unit_id is None or actor.unit_id not in units:
-            raise PermissionDenied(_("该案件不在您单位的待办中"))
-    elif not visible_to(Case.objects.filter(pk=case.pk), actor).exists():
-        raise PermissionDenied(_("该案件不在您的管辖范围内"))
+    # The same predicate decides which actions the API and pages offer (permissions.allowed_actions).
+    permissions.check_actor(case, rule, actor)
 
 
 def _snapshot(case: Case) -> dict[str, Any]:

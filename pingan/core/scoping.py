@@ -39,27 +39,53 @@ def code_prefix(code: str) -> str:
     return code
 
 
+def _signed_in(user: Any) -> bool:
+    return user is not None and getattr(user, "is_authenticated", False) and user.is_active
+
+
+def scope_prefixes(user: Any) -> list[str] | None:
+    """The code prefixes of a user's scope; None means everything (a superuser).
+
+    One query, then cached on the user object: ``request.user`` is loaded afresh for every
+    request, so this runs at most once per request whatever the number of checks.
+    """
+    if not _signed_in(user):
+        return []
+    if user.is_superuser:
+        return None
+    cached = getattr(user, "_pingan_scope_prefixes", None)
+    if cached is None:
+        codes = user.scope_jurisdictions.values_list("code", flat=True)
+        cached = sorted({code_prefix(c) for c in codes})
+        user._pingan_scope_prefixes = cached
+    return cached
+
+
+def scope_unit_ids(user: Any) -> list[int]:
+    """The units whose records a user sees besides their area: their own and their scope units.
+
+    Cached like ``scope_prefixes``, and separately: a check on codes alone needs no unit query.
+    """
+    if not _signed_in(user) or user.is_superuser:
+        return []
+    cached = getattr(user, "_pingan_scope_units", None)
+    if cached is None:
+        unit_ids = set(user.scope_units.values_list("id", flat=True))
+        if user.unit_id:
+            unit_ids.add(user.unit_id)
+        cached = sorted(unit_ids)
+        user._pingan_scope_units = cached
+    return cached
+
+
 def user_scope(user: Any) -> tuple[list[str] | None, list[int]]:
     """Return (code prefixes, unit ids) for a user; prefixes None means everything."""
-    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
-        return [], []
-    if user.is_superuser:
-        return None, []
-    cached = getattr(user, "_pingan_scope", None)
-    if cached is not None:
-        return cached
-    prefixes = sorted({code_prefix(c) for c in user.scope_jurisdictions.values_list("code", flat=True)})
-    unit_ids = set(user.scope_units.values_list("id", flat=True))
-    if user.unit_id:
-        unit_ids.add(user.unit_id)
-    scope = (prefixes, sorted(unit_ids))
-    user._pingan_scope = scope
-    return scope
+    return scope_prefixes(user), scope_unit_ids(user)
 
 
 def scope_q(model: type[models.Model], user: Any) -> Q | None:
     """The filter for ``model`` and ``user``; None means no restriction."""
-    prefixes, unit_ids = user_scope(user)
+    prefixes = scope_prefixes(user)
     if prefixes is None:
         return None
     code_field: str = model.scope_code_field  # type: ignore[attr-defined]
@@ -67,7 +93,8 @@ def scope_q(model: type[models.Model], user: Any) -> Q | None:
     q = Q(pk__in=[])
     for prefix in prefixes:
         q |= Q(**{f"{code_field}__startswith": prefix})
-    if unit_field and unit_ids:
+    unit_ids = scope_unit_ids(user) if unit_field else []
+    if unit_ids:
         q |= Q(**{f"{unit_field}__in": unit_ids})
     return q
 
@@ -97,8 +124,9 @@ def covering_codes(code: str) -> list[str]:
 
 
 def in_scope(user: Any, code: str) -> bool:
-    """Whether a jurisdiction code lies inside the user's scope."""
-    prefixes, _units = user_scope(user)
+    """Whether a jurisdiction code lies inside the user's scope: the rule of ``scope_q``
+    for a code field, answered in Python (no query once the prefixes are known)."""
+    prefixes = scope_prefixes(user)
     return prefixes is None or any(code.startswith(p) for p in prefixes)
 
 

@@ -9,11 +9,15 @@ Point lookup uses an in-process index over every grid polygon, built lazily on f
   its answer is the answer for every point in it; only points in "edge" cells go to the
   STRtree. The raster is derived from the same polygons, so both paths agree exactly.
 
+The index also keeps, for every grid, its code, name and level and its chain of ancestors,
+so that the locate API answers from memory without a query (``locate_grid``).
+
 The index is dropped by ``invalidate()`` (signals on Jurisdiction save/delete, and bulk
-writers in services) and rebuilt when another process changed the grids: at most every
-``STAMP_TTL`` seconds we compare (count, max updated_at, max id) of grid rows with the
-values the index was built from. Writers that bypass ``updated_at`` (QuerySet.update
-without it) are only noticed when the count or max id changes.
+writers in services) and rebuilt when another process changed the jurisdictions: at most
+every ``STAMP_TTL`` seconds we compare (count, max updated_at, max id) of the table with the
+values the index was built from (the whole table, not only grids: the chains hold the names
+of the upper tiers). Writers that bypass ``updated_at`` (QuerySet.update without it) are
+only noticed when the count or max id changes.
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ import math
 import threading
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -48,15 +52,27 @@ NONE = -1  # raster cell outside every grid, or "no grid" in results
 EDGE = -2  # raster cell crossed by a grid boundary: test the polygons exactly
 
 
+@dataclass(frozen=True)
+class Node:
+    """What the locate API shows of a jurisdiction: a copy held in memory with the index."""
+
+    pk: int
+    code: str
+    name: str
+    level: str
+
+
 @dataclass
 class GridIndex:
-    """Grid polygons in code order, their STRtree, and the raster shortcut."""
+    """Grid polygons in code order, their STRtree, the raster shortcut, and each grid's chain."""
 
     ids: np.ndarray  # Jurisdiction pk of each polygon (int64)
     codes: list[str]
     geoms: np.ndarray  # shapely geometries, same order
     tree: shapely.STRtree
     raster: np.ndarray | None  # [row, col] -> polygon position, NONE or EDGE
+    grids: list[Node] = field(default_factory=list)  # same order as geoms
+    chains: list[tuple[Node, ...]] = field(default_factory=list)  # ancestors, top down
     x0: float = 0.0
     y0: float = 0.0
     dx: float = 1.0
@@ -83,11 +99,10 @@ def generation() -> int:
     return _generation
 
 
-def grid_stamp() -> tuple:
-    """A cheap fingerprint of the grid rows, shared by all processes through the database."""
-    agg = Jurisdiction.objects.filter(level=Level.GRID).aggregate(
-        n=Count("id"), t=Max("updated_at"), m=Max("id")
-    )
+def jurisdiction_stamp() -> tuple:
+    """A cheap fingerprint of the whole table, shared by all processes through the database:
+    changes when any row is added, removed or saved."""
+    agg = Jurisdiction.objects.aggregate(n=Count("id"), t=Max("updated_at"), m=Max("id"))
     return (agg["n"], agg["t"], agg["m"])
 
 
@@ -98,7 +113,7 @@ def current_index() -> GridIndex:
     now = time.monotonic()
     if index is not None and now - index.checked_at < STAMP_TTL:
         return index
-    stamp = grid_stamp()
+    stamp = jurisdiction_stamp()
     if index is not None and index.stamp == stamp:
         index.checked_at = now
         return index
@@ -117,29 +132,66 @@ def current_index() -> GridIndex:
 
 
 def build_index(stamp: tuple = ()) -> GridIndex:
-    """Read every grid polygon and build the STRtree and the raster."""
+    """Read every grid polygon and build the STRtree, the raster and the chains."""
     started = time.monotonic()
     rows = list(
         Jurisdiction.objects.filter(level=Level.GRID, geometry__isnull=False)
         .order_by("code")
-        .values_list("id", "code", "geometry")
+        .values_list("id", "code", "name", "level", "parent_id", "geometry")
     )
-    texts = [json.dumps(geometry) for _id, _code, geometry in rows]
+    texts = [json.dumps(row[-1]) for row in rows]
     # A malformed outline (written behind the importer's back) is skipped, not fatal.
     geoms = shapely.from_geojson(texts, on_invalid="ignore") if texts else np.array([], dtype=object)
     keep = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
     geoms = geoms[keep]
     ids = np.array([r[0] for r in rows], dtype=np.int64)[keep]
-    codes = [r[1] for r, k in zip(rows, keep, strict=True) if k]
+    kept = [r for r, k in zip(rows, keep, strict=True) if k]
     shapely.prepare(geoms)
     index = GridIndex(
-        ids=ids, codes=codes, geoms=geoms, tree=shapely.STRtree(geoms), raster=None, stamp=stamp
+        ids=ids,
+        codes=[r[1] for r in kept],
+        geoms=geoms,
+        tree=shapely.STRtree(geoms),
+        raster=None,
+        grids=[Node(pk, code, name, level) for pk, code, name, level, _parent, _geometry in kept],
+        stamp=stamp,
     )
+    index.chains = _chains([r[4] for r in kept])
     if len(geoms):
         _build_raster(index)
     index.checked_at = time.monotonic()
     log.info("locate index: %d grids in %.2fs", len(geoms), index.checked_at - started)
     return index
+
+
+def _chains(parent_ids: list[int | None]) -> list[tuple[Node, ...]]:
+    """For each parent id, that parent and its ancestors, top down (by the parent links).
+
+    One query over the table without outlines. A row written between this query and the
+    grid query is caught by the stamp, read before both: the index is rebuilt on next check.
+    """
+    nodes: dict[int, Node] = {}
+    parents: dict[int, int | None] = {}
+    for pk, code, name, level, parent_id in Jurisdiction.objects.values_list(
+        "id", "code", "name", "level", "parent_id"
+    ):
+        nodes[pk] = Node(pk, code, name, level)
+        parents[pk] = parent_id
+    known: dict[int | None, tuple[Node, ...]] = {None: ()}
+
+    def chain_to(pk: int | None) -> tuple[Node, ...]:
+        # Memoised: the grids of a village share its chain.
+        path: list[int] = []
+        while pk is not None and pk not in known and pk in nodes and len(path) < 32:
+            path.append(pk)
+            pk = parents[pk]
+        above = known.get(pk, ())  # a missing row (or a cycle, cut at 32) ends the chain
+        for node_pk in reversed(path):
+            above = (*above, nodes[node_pk])
+            known[node_pk] = above
+        return above
+
+    return [chain_to(parent_id) for parent_id in parent_ids]
 
 
 def _build_raster(index: GridIndex) -> None:
@@ -254,6 +306,19 @@ def locate_many(lats: Sequence[float] | np.ndarray, lons: Sequence[float] | np.n
     found = pos >= 0
     ids[found] = index.ids[pos[found]]
     return ids
+
+
+def locate_grid(lat: float, lon: float) -> tuple[Node, tuple[Node, ...]] | None:
+    """The grid covering a WGS-84 point and its ancestors (top down), or None; from memory.
+
+    No query (but the index's freshness check every ``STAMP_TTL`` seconds): a grid removed
+    by another process may still be answered until then, as by ``locate_many``.
+    """
+    index = current_index()
+    pos = int(positions(index, np.array([float(lon)]), np.array([float(lat)]))[0])
+    if pos < 0:
+        return None
+    return index.grids[pos], index.chains[pos]
 
 
 def locate_point(lat: float, lon: float, crs: str = "wgs84") -> Jurisdiction | None:

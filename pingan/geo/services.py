@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import shapely
 from django.db import transaction
-from django.db.models import Count, Max, QuerySet
+from django.db.models import QuerySet
 from django.utils import timezone
 from shapely.geometry.base import BaseGeometry
 
@@ -122,19 +122,13 @@ _outlines = _OutlineCache()
 _outlines_lock = threading.Lock()
 
 
-def jurisdiction_stamp() -> tuple:
-    """A cheap fingerprint of the whole table: changes when any row is added, removed or saved."""
-    agg = Jurisdiction.objects.aggregate(n=Count("id"), t=Max("updated_at"), m=Max("id"))
-    return (agg["n"], agg["t"], agg["m"])
-
-
 def _fresh_outlines() -> _OutlineCache:
     global _outlines
     cache = _outlines
     now = time.monotonic()
     if cache.generation == locate.generation() and now - cache.checked_at < locate.STAMP_TTL:
         return cache
-    stamp = jurisdiction_stamp()
+    stamp = locate.jurisdiction_stamp()
     if cache.generation == locate.generation() and stamp == cache.stamp:
         cache.checked_at = now
         return cache

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -62,7 +62,9 @@ def place_choices(queryset: QuerySet[Jurisdiction]) -> list[tuple[Any, Any]]:
     """
     groups: dict[str, list[tuple[int, str]]] = {}
     for place in queryset.select_related("parent__parent__parent").order_by("code"):
-        township = place.parent.parent if place.level == Level.GRID else place.parent
+        township = place.parent
+        if place.level == Level.GRID and township is not None:
+            township = township.parent
         county = township.parent if township is not None else None
         key = " · ".join(n.name for n in (county, township) if n is not None) or place.name
         label = f"\u3000{place.name}" if place.level == Level.GRID else place.name
@@ -73,6 +75,15 @@ def place_choices(queryset: QuerySet[Jurisdiction]) -> list[tuple[Any, Any]]:
 def placeable(user: Any) -> QuerySet[Jurisdiction]:
     """Villages and grids a user may register people in: inside the scope (THE read gate)."""
     return visible_to(Jurisdiction.objects.filter(level__in=(Level.VILLAGE, Level.GRID)), user)
+
+
+def limit_places(field: forms.Field, queryset: QuerySet[Jurisdiction]) -> None:
+    """Make a jurisdiction field offer (and accept) only ``queryset``, grouped for the <select>."""
+    choice = cast(forms.ModelChoiceField, field)
+    choice.queryset = queryset
+    choice.choices = place_choices(queryset)
+    choice.error_messages["required"] = _("请选择所属村(社区)或网格")
+    choice.error_messages["invalid_choice"] = _("请选择您数据范围内的村(社区)或网格")
 
 
 def add_service_errors(form: forms.BaseForm, exc: ValidationError) -> None:
@@ -105,16 +116,18 @@ class PersonSearchForm(forms.Form):
         townships = visible_to(Jurisdiction.objects.filter(level=Level.TOWNSHIP), user)
         if within is not None:
             townships = townships.filter(code__startswith=code_prefix(within.code))
-        self.fields["township"].choices = [("", _("全部")), *townships.values_list("code", "name")]
+        township_field = cast(forms.ChoiceField, self.fields["township"])
+        township_field.choices = [("", _("全部")), *townships.values_list("code", "name")]
+        township_field.widget.attrs["data-autosubmit"] = ""
         # Villages are offered once a township is chosen (the select submits itself on change).
         township = self.data.get("township", "") if self.is_bound else ""
         villages = visible_to(Jurisdiction.objects.filter(level=Level.VILLAGE), user)
-        if township in dict(self.fields["township"].choices) and township:
+        if township and township in dict(township_field.choices):
             villages = villages.filter(parent__code=township)
         else:
             villages = villages.none()
-        self.fields["village"].choices = [("", _("全部")), *villages.values_list("code", "name")]
-        self.fields["township"].widget.attrs["data-autosubmit"] = ""
+        village_field = cast(forms.ChoiceField, self.fields["village"])
+        village_field.choices = [("", _("全部")), *villages.values_list("code", "name")]
 
     def clean_q(self) -> dict[str, str]:
         """An ID number (18 characters) or a phone number; both are matched exactly."""
@@ -155,17 +168,18 @@ class PersonSearchForm(forms.Form):
 class PersonPageForm(PersonCreateForm):
     """Register a person from the pages: places limited to villages and grids in the user's scope."""
 
+    field_order = ["name", "id_number", "phone", "address", "jurisdiction"]
+
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        field = self.fields["jurisdiction"]
-        field.label = _("所属村(社区)或网格")
-        field.queryset = placeable(user)
-        field.choices = place_choices(field.queryset)
-        field.error_messages["invalid_choice"] = _("请选择您数据范围内的村(社区)或网格")
+        self.fields["jurisdiction"].label = _("所属村(社区)或网格")
+        limit_places(self.fields["jurisdiction"], placeable(user))
+        self.fields["name"].error_messages["required"] = _("请填写姓名")
         for name in services.PII_FIELDS:
             self.fields[name].widget.attrs.update(_PII_ATTRS)
         self.fields["id_number"].widget.attrs.update(inputmode="text", maxlength=18)
-        self.fields["phone"].widget.attrs.update(inputmode="tel", type="tel")
+        self.fields["phone"].widget.attrs.update(inputmode="tel")
+        self.fields["phone"].widget.input_type = "tel"
         self.fields["id_number"].help_text = _("18 位，末位可为 X；性别和出生年份据此自动填写")
         self.fields["phone"].help_text = _("手机号码，或带区号的固定电话")
 
@@ -196,17 +210,17 @@ class PersonEditForm(forms.Form):
     CLEARABLE = ("id_number", "phone", "address")
 
     def __init__(self, *args: Any, user: Any, person: Person, **kwargs: Any) -> None:
-        super().__init__(*args, initial={"jurisdiction": person.jurisdiction}, **kwargs)
+        kwargs["initial"] = {"jurisdiction": person.jurisdiction, **kwargs.get("initial", {})}
+        super().__init__(*args, **kwargs)
         self.person = person
         for name in services.PII_FIELDS:
             self.fields[name].widget.attrs.update(_PII_ATTRS, placeholder=_("不修改请留空"))
         self.fields["id_number"].widget.attrs.update(maxlength=18)
-        self.fields["phone"].widget.attrs.update(inputmode="tel", type="tel")
-        field = self.fields["jurisdiction"]
+        self.fields["phone"].widget.attrs.update(inputmode="tel")
+        self.fields["phone"].widget.input_type = "tel"
         # The current place stays selectable even when it is not a village or grid.
-        field.queryset = placeable(user) | Jurisdiction.objects.filter(pk=person.jurisdiction.pk)
-        field.choices = place_choices(field.queryset)
-        field.error_messages["invalid_choice"] = _("请选择您数据范围内的村(社区)或网格")
+        current = Jurisdiction.objects.filter(pk=person.jurisdiction.pk)
+        limit_places(self.fields["jurisdiction"], placeable(user) | current)
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

@@ -26,7 +26,9 @@ KC_NAME, KC_PHONE, KC_ADDRESS = "柯城甲乙", "13812345678", "衢州市柯城�
 
 
 def grant(user, *codenames: str):
-    user.user_permissions.add(*Permission.objects.filter(content_type__app_label="people", codename__in=codenames))
+    user.user_permissions.add(
+        *Permission.objects.filter(content_type__app_label="people", codename__in=codenames)
+    )
     return user
 
 
@@ -45,7 +47,11 @@ def kc_person(personas, tree) -> Person:
 @pytest.fixture
 def js_person(personas, tree) -> Person:
     return services.create_person(
-        personas.jiangshan_dispatcher, name="江山丙", id_number=ID_JS, phone="13900002222", jurisdiction=tree.jiangshan_grid
+        personas.jiangshan_dispatcher,
+        name="江山丙",
+        id_number=ID_JS,
+        phone="13900002222",
+        jurisdiction=tree.jiangshan_grid,
     )
 
 
@@ -161,7 +167,11 @@ def test_pages_require_login(kc_person):
 
 
 def test_detail_is_masked_and_offers_reveal_to_those_allowed(kc_person, personas):
-    body = login(grant(personas.kecheng_dispatcher, "reveal_person")).get(f"/people/{kc_person.pk}/").content.decode()
+    body = (
+        login(grant(personas.kecheng_dispatcher, "reveal_person"))
+        .get(f"/people/{kc_person.pk}/")
+        .content.decode()
+    )
     assert_no_plain(body)
     assert services.masked(kc_person)["phone"] in body
     assert body.count('name="fields"') == 4 and "全部查看" in body
@@ -248,7 +258,12 @@ def test_register_needs_add_permission(personas, tree):
 
 def test_register_with_invalid_id_shows_error_beside_field_and_keeps_typed_name(personas, tree):
     client = login(grant(personas.kecheng_dispatcher, "add_person"))
-    data = {"name": "柯城丁", "id_number": ID_WRONG_CHECK, "phone": "12345", "jurisdiction": tree.kecheng_village.pk}
+    data = {
+        "name": "柯城丁",
+        "id_number": ID_WRONG_CHECK,
+        "phone": "12345",
+        "jurisdiction": tree.kecheng_village.pk,
+    }
     response = client.post("/people/new/", data)
     body = response.content.decode()
     assert response.status_code == 200
@@ -295,7 +310,9 @@ def test_register_offers_only_places_in_scope(personas, tree):
 
 def test_register_duplicate_id_is_shown_beside_the_field(kc_person, personas, tree):
     client = login(grant(personas.kecheng_dispatcher, "add_person"))
-    response = client.post("/people/new/", {"name": "柯城丁", "id_number": ID_KC, "jurisdiction": tree.kecheng_village.pk})
+    response = client.post(
+        "/people/new/", {"name": "柯城丁", "id_number": ID_KC, "jurisdiction": tree.kecheng_village.pk}
+    )
     assert "该身份证号码已登记" in field_block(response.content.decode(), "id_number")
 
 
@@ -318,7 +335,13 @@ def test_edit_shows_masked_current_values_never_plain(kc_person, personas):
 
 def test_edit_replaces_only_the_typed_fields(kc_person, personas, tree):
     client = login(grant(personas.kecheng_dispatcher, "change_person"))
-    data = {"name": "", "id_number": "", "phone": "13700001111", "address": "", "jurisdiction": tree.kecheng_village.pk}
+    data = {
+        "name": "",
+        "id_number": "",
+        "phone": "13700001111",
+        "address": "",
+        "jurisdiction": tree.kecheng_village.pk,
+    }
     response = client.post(f"/people/{kc_person.pk}/edit/", data)
     assert response.status_code == 302 and response["Location"] == f"/people/{kc_person.pk}/"
     person = Person.objects.get(pk=kc_person.pk)
@@ -336,7 +359,9 @@ def test_edit_clears_a_field_only_when_asked(kc_person, personas, tree):
     data = {"clear_address": "on", "jurisdiction": tree.kecheng_grid.pk}
     assert client.post(f"/people/{kc_person.pk}/edit/", data).status_code == 302
     person = Person.objects.get(pk=kc_person.pk)
-    assert person.address == "" and person.phone == "+8613812345678" and person.jurisdiction == tree.kecheng_grid
+    assert (
+        person.address == "" and person.phone == "+8613812345678" and person.jurisdiction == tree.kecheng_grid
+    )
 
 
 def test_edit_error_is_shown_beside_the_field_and_nothing_changes(kc_person, personas, tree):
@@ -351,6 +376,20 @@ def test_edit_error_is_shown_beside_the_field_and_nothing_changes(kc_person, per
 
 def test_edit_with_nothing_typed_changes_nothing(kc_person, personas, tree):
     client = login(grant(personas.kecheng_dispatcher, "change_person"))
-    response = client.post(f"/people/{kc_person.pk}/edit/", {"jurisdiction": tree.kecheng_village.pk}, follow=True)
+    response = client.post(
+        f"/people/{kc_person.pk}/edit/", {"jurisdiction": tree.kecheng_village.pk}, follow=True
+    )
     assert "没有修改任何内容" in response.content.decode()
     assert not AuditEntry.objects.filter(action=AuditAction.UPDATE).exists()
+
+
+def test_jurisdiction_switcher_narrows_the_list(kc_person, js_person, personas, tree):
+    from pingan.web.context import SESSION_JURISDICTION
+
+    client = login(personas.city_leader)
+    session = client.session
+    session[SESSION_JURISDICTION] = tree.jiangshan.code
+    session.save()
+    body = client.get("/people/").content.decode()
+    assert f"/people/{js_person.pk}/" in body and f"/people/{kc_person.pk}/" not in body
+    assert tree.kecheng_township.name not in field_block(body, "township")

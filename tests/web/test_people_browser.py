@@ -67,10 +67,12 @@ def _no_sideways_scroll(page) -> None:
 
 @pytest.fixture
 def register(tree, personas):
-    """A 柯城 dispatcher who may reveal and register, and 120 synthetic people plus one known one."""
+    """A 柯城 dispatcher who may reveal, register and edit; 120 synthetic people plus one known one."""
     user = personas.kecheng_dispatcher
     user.user_permissions.add(
-        *Permission.objects.filter(content_type__app_label="people", codename__in=["reveal_person", "add_person"])
+        *Permission.objects.filter(
+            content_type__app_label="people", codename__in=["reveal_person", "add_person", "change_person"]
+        )
     )
     bulk_create_people(fake_people(120, [tree.kecheng_village, tree.kecheng_grid], seed=7))
     person = services.create_person(
@@ -133,6 +135,8 @@ def test_dispatcher_searches_by_phone_and_reveals_the_card(transactional_db, liv
     _no_sideways_scroll(page)
     _shot(page, "people-list-390")
     page.goto(f"{base}/people/{person.pk}/")
+    _no_sideways_scroll(page)
+    _shot(page, "people-detail-390")
     page.locator("button", has_text="全部查看").click()
     page.wait_for_selector(".reveal-note")
     assert page.locator("#pf-address .pii-plain").inner_text() == ADDRESS
@@ -141,7 +145,15 @@ def test_dispatcher_searches_by_phone_and_reveals_the_card(transactional_db, liv
     page.goto(f"{base}/people/new/")
     _no_sideways_scroll(page)
     _shot(page, "people-new-390")
+    page.goto(f"{base}/people/{person.pk}/edit/")
+    assert "138****5678" in page.locator(".field-current").nth(2).inner_text()
+    assert PHONE not in page.content()
+    _no_sideways_scroll(page)
+    _shot(page, "people-edit-390")
+
     page.set_viewport_size({"width": 1366, "height": 768})
+    _shot(page, "people-edit-1366")
+    page.goto(f"{base}/people/new/")
     page.fill("#id_name", "柯城丁")
     page.fill("#id_id_number", "330802199001011230")
     page.click(".form-actions button[type=submit]")

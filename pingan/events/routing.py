@@ -1,0 +1,171 @@
+"""Which unit the dispatch desk suggests for an event (分拨建议), and how it learns from dispatchers.
+
+The rule, exactly:
+
+1. **Base suggestion**, the first that gives a unit:
+   a. the most specific active RoutingRule that matches: its category is the event's 小类 or
+      that 小类's 大类, and the case's area code starts with the rule's area prefix. Most
+      specific = the longest prefix; then a 小类 rule before a 大类 rule; then the higher
+      priority; then the older rule;
+   b. the category's default unit: the fixed unit if set, else the active unit whose name
+      ends with ``default_unit_name`` and whose jurisdiction covers the case, the deepest
+      one ("派出所" → the township's police station, "综合行政执法局" → the county's bureau);
+   c. the case's township platform for the category's platform (基层治理四平台).
+2. **Learning** (issue 3: "the suggestion learns from overrides: the unit most often chosen
+   for that category and area"). A *choice* is a DISPATCH step of an event of the same 小类,
+   to the unit it dispatched to, whatever was suggested then: an override counts against the
+   base unit, and accepting a learned suggestion reinforces it. Choices are counted over the
+   last ``LEARN_WINDOW_DAYS`` days in the case's township (9-digit prefix); if that township
+   has no choice at all, in its county (6-digit prefix). The unit chosen most often (ties: the
+   most recent choice) replaces the base when it was chosen at least ``LEARN_MIN_CHOICES``
+   times and strictly more often than the base unit.
+
+   Example: the rule says 综合行政执法局; in this township dispatchers chose 街道综治工作平台
+   3 times and 综合行政执法局 once → the suggestion is 街道综治工作平台. At 2 against 2 it
+   stays with the rule.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from django.db.models import Count, Max, Q
+from django.utils import timezone
+
+from pingan.accounts.choices import UnitKind
+from pingan.accounts.models import Unit
+from pingan.cases.choices import Action
+from pingan.cases.models import Case, Step
+from pingan.core.scoping import code_prefix
+from pingan.events.choices import SuggestionSource
+from pingan.events.models import Category, Event, RoutingRule
+
+LEARN_WINDOW_DAYS = 365
+LEARN_MIN_CHOICES = 2
+TOWNSHIP_DIGITS = 9
+COUNTY_DIGITS = 6
+
+
+@dataclass
+class Suggestion:
+    """The suggested unit, why, and the choice counts behind a learned suggestion."""
+
+    unit: Unit | None
+    source: SuggestionSource
+    base: Unit | None = None
+    rule: RoutingRule | None = None
+    area: str = ""  # the prefix whose choices were counted
+    choices: dict[int, int] = field(default_factory=dict)  # unit id → times chosen
+
+
+def suggest_unit(case: Case) -> Unit | None:
+    """The unit the dispatch desk proposes for an event case, or None."""
+    return suggest(case).unit
+
+
+def suggest(case: Case) -> Suggestion:
+    """The suggestion with its reasons (see the module docstring for the rule)."""
+    event = Event.objects.select_related("category__parent", "category__default_unit").filter(case=case).first()
+    if event is None:
+        return Suggestion(None, SuggestionSource.NONE)
+    category = event.category
+    rule = matching_rule(category, case.area_code)
+    base: Unit | None
+    if rule is not None:
+        base, source = rule.unit, SuggestionSource.RULE
+    else:
+        base, source = default_unit(category, case.area_code)
+    area, choices, latest = count_choices(case, category)
+    suggestion = Suggestion(base, source, base=base, rule=rule, area=area, choices=choices)
+    winner = max(choices, key=lambda unit_id: (choices[unit_id], latest[unit_id]), default=None)
+    if winner is None or (base is not None and winner == base.pk):
+        return suggestion
+    base_count = choices.get(base.pk, 0) if base is not None else 0
+    if choices[winner] >= LEARN_MIN_CHOICES and choices[winner] > base_count:
+        suggestion.unit = Unit.objects.get(pk=winner)
+        suggestion.source = SuggestionSource.LEARNED
+    return suggestion
+
+
+def matching_rule(category: Category, area_code: str) -> RoutingRule | None:
+    """The most specific active rule for ``category`` (or its 大类) covering ``area_code``."""
+    categories = [category.pk] + ([category.parent_id] if category.parent_id else [])
+    prefixes = {area_code[:n] for n in range(1, len(area_code) + 1)}
+    rules = RoutingRule.objects.filter(
+        category_id__in=categories, area_prefix__in=prefixes, active=True, unit__is_active=True
+    ).select_related("unit")
+    return min(
+        rules,
+        key=lambda r: (-len(r.area_prefix), r.category_id != category.pk, -r.priority, r.pk),
+        default=None,
+    )
+
+
+def default_unit(category: Category, area_code: str) -> tuple[Unit | None, SuggestionSource]:
+    """The category's default unit in ``area_code`` (rule 1b), else the township platform (1c)."""
+    for cat in (category, category.parent):
+        if cat is None:
+            continue
+        if cat.default_unit is not None and cat.default_unit.is_active:
+            return cat.default_unit, SuggestionSource.DEFAULT_UNIT
+        if cat.default_unit_name:
+            covering = [u for u in _covering_units(area_code) if u.name.endswith(cat.default_unit_name)]
+            if covering:
+                return covering[0], SuggestionSource.DEFAULT_UNIT
+    platform = category.platform or (category.parent.platform if category.parent else "")
+    if platform and len(area_code) >= TOWNSHIP_DIGITS:
+        unit = (
+            Unit.objects.filter(
+                area_code=area_code[:TOWNSHIP_DIGITS], kind=UnitKind.PLATFORM, platform=platform, is_active=True
+            )
+            .order_by("pk")
+            .first()
+        )
+        if unit is not None:
+            return unit, SuggestionSource.PLATFORM
+    return None, SuggestionSource.NONE
+
+
+def _covering_units(area_code: str) -> list[Unit]:
+    """Active units whose jurisdiction holds ``area_code``, the deepest first."""
+    units = [
+        u
+        for u in Unit.objects.filter(is_active=True, area_code__in=_covering_codes(area_code))
+        if area_code.startswith(code_prefix(u.area_code))
+    ]
+    return sorted(units, key=lambda u: (-len(code_prefix(u.area_code)), u.pk))
+
+
+def _covering_codes(area_code: str) -> set[str]:
+    codes = {area_code[:n] for n in range(2, len(area_code) + 1)}
+    codes |= {area_code[:2].ljust(6, "0"), area_code[:4].ljust(6, "0")}
+    return codes
+
+
+def count_choices(case: Case, category: Category) -> tuple[str, dict[int, int], dict[int, object]]:
+    """Dispatch choices for ``category`` in the township, else the county (rule 2).
+
+    Returns (prefix counted, {unit id: times chosen}, {unit id: latest choice}).
+    """
+    since = timezone.now() - timedelta(days=LEARN_WINDOW_DAYS)
+    steps = Step.objects.filter(
+        Q(action=Action.DISPATCH),
+        at__gte=since,
+        case__kind="event",
+        case__event__category=category,
+        unit__isnull=False,
+        unit__is_active=True,
+    ).exclude(case=case)
+    for digits in (TOWNSHIP_DIGITS, COUNTY_DIGITS):
+        if len(case.area_code) < digits:
+            continue
+        prefix = case.area_code[:digits]
+        rows = list(
+            steps.filter(case__area_code__startswith=prefix)
+            .values("unit")
+            .annotate(n=Count("id"), latest=Max("at"))
+        )
+        if rows:
+            return prefix, {r["unit"]: r["n"] for r in rows}, {r["unit"]: r["latest"] for r in rows}
+    return "", {}, {}
