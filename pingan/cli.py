@@ -180,13 +180,11 @@ def cmd_sweep(ns: argparse.Namespace) -> int:
 
 
 def cmd_demo(ns: argparse.Namespace) -> int:
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "pingan.settings")
-    if ns.reset:
-        from pingan.demo.loader import reset_database
-
-        reset_database()
     _django()
-    from pingan.demo.loader import DEMO_PASSWORD, demo_logins, ensure_demo
+    from pingan.demo.loader import DEMO_PASSWORD, demo_logins, ensure_demo, reset_database
+
+    if ns.reset:
+        reset_database()
 
     _call("migrate", "--no-input", "--verbosity=0")
     ensure_demo(stdout=sys.stdout)

@@ -8,12 +8,16 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 import pytest
+from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from pingan.accounts.choices import Role
+from pingan.cases import services as cases
+from pingan.cases.models import Attachment
 from pingan.people.services import create_person
 from tests.conftest import login, make_user
 
@@ -30,6 +34,7 @@ class Route:
     method: str = "get"
     body: dict | None = None
     upload: bool = False
+    file: tuple[str, bytes] = ("x.csv", b"code,name,level,parent_code\n")  # what ``upload`` sends
 
 
 # Route pattern (as Django resolves it) → how to call it.
@@ -48,6 +53,23 @@ ROUTES: dict[str, Route] = {
         "detail", "/api/people/{person}/reveal", method="post", body={"fields": ["name"]}
     ),
     "api/core/audit": Route("admin", "/api/core/audit"),
+    "api/cases/": Route("list", "/api/cases/"),
+    "api/cases/counts": Route("list", "/api/cases/counts"),
+    "api/cases/supervision": Route("list", "/api/cases/supervision"),
+    "api/cases/<case_id>": Route("detail", "/api/cases/{case}"),
+    "api/cases/<case_id>/actions/<action>": Route(
+        "detail", "/api/cases/{case}/actions/comment", method="post", body={"version": 2, "note": "核实"}
+    ),
+    "api/cases/<case_id>/attachments": Route(
+        "detail",
+        "/api/cases/{case}/attachments",
+        method="post",
+        upload=True,
+        file=("a.png", b"\x89PNG\r\n\x1a\n0"),
+    ),
+    "api/cases/<case_id>/attachments/<attachment_id>": Route(
+        "detail", "/api/cases/{case}/attachments/{attachment}"
+    ),
     "api/core/calendar/period": Route("reference", "/api/core/calendar/period?start=2026-09-20&days=15"),
     "api/core/calendar/<year>": Route("reference", "/api/core/calendar/2026"),
     "": Route("list", "/"),
@@ -106,13 +128,28 @@ def test_matrix_names_no_route_that_does_not_exist():
 
 
 @pytest.fixture
-def targets(tree, units, personas):
+def targets(tree, units, personas, settings, tmp_path):
     """One 柯城区 record of each scoped kind."""
     person = create_person(
         personas.admin, name="柯城张三", id_number=KECHENG_PERSON_ID, phone="13812345678",
         address="柯城区府山街道1号", jurisdiction=tree.kecheng_village,
     )
-    return {"person": person.pk, "unit": units.kecheng_police.pk, "grid": tree.kecheng_grid.code}
+    # A case under supervision (预警, version 2) with an attachment, for the case routes.
+    settings.MEDIA_ROOT = tmp_path
+    at, dispatcher = datetime(2026, 11, 23, 1, 0, tzinfo=UTC), personas.kecheng_dispatcher
+    case = cases.register(
+        "event", actor=dispatcher, title="占道经营", jurisdiction=tree.kecheng_grid, channel="grid", at=at
+    )
+    cases.transition(case, "dispatch", actor=dispatcher, unit=units.kecheng_police, at=at)
+    cases.transition(case, "warn", actor=None, at=at)
+    file = ContentFile("柯城现场".encode(), name="kc.txt")
+    attachment = Attachment.objects.create(
+        step=case.steps.last(), file=file, name="kc.txt", content_type="text/plain"
+    )
+    return {
+        "person": person.pk, "unit": units.kecheng_police.pk, "grid": tree.kecheng_grid.code,
+        "case": case.pk, "attachment": attachment.pk,
+    }  # fmt: skip
 
 
 def _user(role: Role, county: str, tree, units):
@@ -133,7 +170,7 @@ def _user(role: Role, county: str, tree, units):
 def _call(client, route: Route, targets: dict):
     url = route.path.format(**targets)
     if route.upload:
-        return client.post(url, {"file": SimpleUploadedFile("x.csv", b"code,name,level,parent_code\n")})
+        return client.post(url, {"file": SimpleUploadedFile(*route.file)})
     if route.method == "post":
         return client.post(url, data=json.dumps(route.body or {}), content_type="application/json")
     return client.get(url)
@@ -170,7 +207,7 @@ def test_kecheng_user_sees_kecheng(pattern, tree, units, personas, targets):
     client = login(_user(Role.DISPATCHER, "kc", tree, units))
     response = _call(client, route, targets)
     assert response.status_code == 200, response.content[:300]
-    if pattern not in ("", "map/", "api/people/<int:person_id>/reveal"):
+    if pattern not in ("", "map/", "api/people/<int:person_id>/reveal", "api/cases/counts"):
         assert _leaks_kecheng(response)
 
 

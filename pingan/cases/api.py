@@ -9,6 +9,7 @@ from pathlib import PurePath
 from typing import Any
 from urllib.parse import quote
 
+from django.apps import apps
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -164,8 +165,16 @@ def filter_cases(user: Any, filters: CaseFilters, now: datetime | None = None) -
 
 
 def _category_q(code: str) -> Q:
-    """Cases whose event detail has this category. The events app's detail model is not there yet."""
-    raise ValidationError({"category": [_("事件分类筛选尚未启用")]})
+    """Events (kind "event") of a category: a 小类 by its code, or every 小类 of a 大类.
+
+    The engine does not import the events app; it reads the catalogue through the app registry.
+    """
+    if not apps.is_installed("pingan.events"):
+        raise ValidationError({"category": [_("未启用事件分类")]})
+    category = apps.get_model("events", "Category").objects.filter(code=code).only("pk").first()
+    if category is None:
+        raise ValidationError({"category": [_("未知的事件分类")]})
+    return Q(event__category=category) | Q(event__category__parent=category)
 
 
 def _order(qs: QuerySet[Case], ordering: Ordering) -> QuerySet[Case]:
@@ -476,7 +485,7 @@ def _apply(request: AuthedRequest, case: Case, action: Action, version: int | No
     except services.VersionConflict:
         return _conflict(case)
     except services.IllegalTransition as exc:
-        return Status(409, {"code": "illegal_transition", "detail": exc.message})
+        return Status(409, {"code": "illegal_transition", "detail": exc.message, "current_version": case.version})
     except ValidationError as exc:
         raise _renamed(exc) from exc
     return None
@@ -546,6 +555,8 @@ def upload_attachments(
     ``file``: photos or PDFs, one or more; ``version``: the version the client saw (optional).
     """
     case = _case(request, case_id)
+    if len(note) > 2000:
+        raise ValidationError({"note": [_("意见不能超过 2000 字")]})
     checked = _checked_uploads(file)
     with transaction.atomic():
         refused = _apply(request, case, Action.COMMENT, version, note.strip() or _("上传附件"))

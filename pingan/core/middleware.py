@@ -22,3 +22,15 @@ class RequestContextMiddleware:
             return self.get_response(request)
         finally:
             _current_request.reset(token)
+
+
+class ChineseFirstMiddleware:
+    """The platform speaks Chinese unless the user chose otherwise (the language switch sets a
+    cookie). Browsers on office PCs often send an English Accept-Language; ignore it."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        request.META.pop("HTTP_ACCEPT_LANGUAGE", None)
+        return self.get_response(request)

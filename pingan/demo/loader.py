@@ -56,9 +56,6 @@ class DemoLogin:
 
 def reset_database() -> None:
     """Drop every table's data: the SQLite file is removed; other databases are flushed."""
-    import django
-
-    django.setup()
     db = settings.DATABASES["default"]
     if db["ENGINE"].endswith("sqlite3"):
         from django.db import connections

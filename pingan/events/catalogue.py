@@ -140,7 +140,9 @@ def load_default_catalogue(*, actor: Any = None) -> str:
 def import_uploaded(upload: Any, *, actor: Any = None) -> str:
     """An UploadedFile (a page or the API), read with a size limit."""
     if (getattr(upload, "size", 0) or 0) > MAX_FILE_BYTES:
-        raise ImportFailed([RowError(0, _("文件过大（上限 %(mb)d MB）") % {"mb": MAX_FILE_BYTES // 2**20}, "file")])
+        raise ImportFailed(
+            [RowError(0, _("文件过大（上限 %(mb)d MB）") % {"mb": MAX_FILE_BYTES // 2**20}, "file")]
+        )
     return import_catalogue_bytes(getattr(upload, "name", "") or "", upload.read(), actor=actor)
 
 
@@ -154,14 +156,23 @@ def import_catalogue_bytes(filename: str, data: bytes, *, actor: Any = None) -> 
             with transaction.atomic():
                 created, updated = _write(rows)
         except IntegrityError as exc:  # e.g. two categories swapping names in one file
-            raise ImportFailed([RowError(0, _("名称冲突：同一大类下不能有同名小类，请分两次导入"), "file")]) from exc
+            raise ImportFailed(
+                [RowError(0, _("名称冲突：同一大类下不能有同名小类，请分两次导入"), "file")]
+            ) from exc
         record(
             AuditAction.IMPORT,
             actor=actor,
-            detail={"kind": "event_categories", "file": filename[:200], "created": created, "updated": updated},
+            detail={
+                "kind": "event_categories",
+                "file": filename[:200],
+                "created": created,
+                "updated": updated,
+            },
         )
     majors = sum(1 for r in rows if r.is_major)
-    return _("导入事件类型 %(total)d 条（大类 %(majors)d，小类 %(minors)d）：新增 %(created)d，更新 %(updated)d") % {
+    return _(
+        "导入事件类型 %(total)d 条（大类 %(majors)d，小类 %(minors)d）：新增 %(created)d，更新 %(updated)d"
+    ) % {
         "total": len(rows),
         "majors": majors,
         "minors": len(rows) - majors,
@@ -188,7 +199,12 @@ def read_rows(filename: str, data: bytes) -> list[Row]:
     columns = [HEADERS.get(_text(h).lower(), HEADERS.get(_text(h), "")) for h in header]
     missing = [c for c in REQUIRED if c not in columns]
     if missing:
-        raise ImportFailed([RowError(1, _("缺少列「%(col)s」") % {"col": COLUMN_LABELS[c]}, COLUMN_LABELS[c]) for c in missing])
+        raise ImportFailed(
+            [
+                RowError(1, _("缺少列「%(col)s」") % {"col": COLUMN_LABELS[c]}, COLUMN_LABELS[c])
+                for c in missing
+            ]
+        )
     rows = []
     for number, values in lines:
         if all(_text(v) == "" for v in values):
@@ -265,7 +281,9 @@ def _parse(number: int, rec: dict[str, Any]) -> Row:
     if not row.code:
         error("code", _("代码不能为空"))
     elif not CODE_RE.match(row.code):
-        error("code", _("代码「%(code)s」只能由字母、数字、下划线和连字符组成，最长 20 位") % {"code": row.code})
+        error(
+            "code", _("代码「%(code)s」只能由字母、数字、下划线和连字符组成，最长 20 位") % {"code": row.code}
+        )
     platform = _text(rec.get("platform"))
     if platform:
         row.platform = PLATFORM_ALIASES.get(platform, "")
@@ -291,15 +309,24 @@ def _parse(number: int, rec: dict[str, Any]) -> Row:
     if not unit_text:
         error("unit", _("期限单位不能为空"))
     elif not row.unit:
-        error("unit", _("期限单位「%(value)s」无效，可选：工作日、工作时、自然日、紧急小时") % {"value": unit_text})
+        error(
+            "unit",
+            _("期限单位「%(value)s」无效，可选：工作日、工作时、自然日、紧急小时") % {"value": unit_text},
+        )
     try:
         row.amount = Decimal(amount_text)
     except InvalidOperation:
-        error("amount", _("期限「%(value)s」不是数字") % {"value": amount_text} if amount_text else _("期限不能为空"))
+        error(
+            "amount",
+            _("期限「%(value)s」不是数字") % {"value": amount_text} if amount_text else _("期限不能为空"),
+        )
         return row
     if not row.amount.is_finite() or row.amount <= 0 or row.amount > MAX_AMOUNT:
         error("amount", _("期限须大于 0 且不超过 %(max)s") % {"max": MAX_AMOUNT})
-    elif row.unit in (DeadlineUnit.WORKING_DAYS, DeadlineUnit.CALENDAR_DAYS) and row.amount != row.amount.to_integral():
+    elif (
+        row.unit in (DeadlineUnit.WORKING_DAYS, DeadlineUnit.CALENDAR_DAYS)
+        and row.amount != row.amount.to_integral()
+    ):
         error("amount", _("按日计的期限须为整数天"))
     elif row.amount.as_tuple().exponent < -2:  # type: ignore[operator]
         error("amount", _("期限最多两位小数"))
@@ -320,14 +347,27 @@ def validate(rows: list[Row]) -> list[RowError]:
     for row in rows:
         if row.code:
             if row.code in codes_seen:
-                errors.append(RowError(row.number, _("代码「%(code)s」与第 %(n)d 行重复") % {"code": row.code, "n": codes_seen[row.code]}, "代码"))
+                errors.append(
+                    RowError(
+                        row.number,
+                        _("代码「%(code)s」与第 %(n)d 行重复")
+                        % {"code": row.code, "n": codes_seen[row.code]},
+                        "代码",
+                    )
+                )
             else:
                 codes_seen[row.code] = row.number
         key = (row.major, row.minor)
         if row.major:
             if key in names_seen:
                 label = f"{row.major}/{row.minor}" if row.minor else row.major
-                errors.append(RowError(row.number, _("「%(name)s」与第 %(n)d 行重复") % {"name": label, "n": names_seen[key]}, "小类" if row.minor else "大类"))
+                errors.append(
+                    RowError(
+                        row.number,
+                        _("「%(name)s」与第 %(n)d 行重复") % {"name": label, "n": names_seen[key]},
+                        "小类" if row.minor else "大类",
+                    )
+                )
             else:
                 names_seen[key] = row.number
         if row.is_major and row.major and row.major not in majors_in_file:
@@ -338,22 +378,55 @@ def validate(rows: list[Row]) -> list[RowError]:
         old = existing.get(row.code)
         if old is not None and (old.parent_id is None) != row.is_major:
             kind = _("大类") if old.parent_id is None else _("小类")
-            errors.append(RowError(row.number, _("代码「%(code)s」已是%(kind)s，不能改变层级") % {"code": row.code, "kind": kind}, "代码"))
+            errors.append(
+                RowError(
+                    row.number,
+                    _("代码「%(code)s」已是%(kind)s，不能改变层级") % {"code": row.code, "kind": kind},
+                    "代码",
+                )
+            )
         if row.is_major:
             same_name = db_majors.get(row.major)
             if same_name is not None and same_name.code != row.code and same_name.code not in codes_seen:
-                errors.append(RowError(row.number, _("大类「%(name)s」已存在，代码为「%(code)s」") % {"name": row.major, "code": same_name.code}, "代码"))
+                errors.append(
+                    RowError(
+                        row.number,
+                        _("大类「%(name)s」已存在，代码为「%(code)s」")
+                        % {"name": row.major, "code": same_name.code},
+                        "代码",
+                    )
+                )
             continue
-        if row.major and row.major not in majors_in_file and row.major not in db_majors:
-            errors.append(RowError(row.number, _("大类「%(name)s」未定义：请加一行只填大类和代码") % {"name": row.major}, "大类"))
+        if not row.major:
+            continue  # reported when the row was read
+        if row.major not in majors_in_file and row.major not in db_majors:
+            errors.append(
+                RowError(
+                    row.number,
+                    _("大类「%(name)s」未定义：请加一行只填大类和代码") % {"name": row.major},
+                    "大类",
+                )
+            )
             continue
-        parent_code = majors_in_file[row.major].code if row.major in majors_in_file else db_majors[row.major].code
+        parent_code = (
+            majors_in_file[row.major].code if row.major in majors_in_file else db_majors[row.major].code
+        )
         clash = next(
-            (c for c in existing.values() if c.parent and c.parent.code == parent_code and c.name == row.minor and c.code != row.code),
+            (
+                c
+                for c in existing.values()
+                if c.parent and c.parent.code == parent_code and c.name == row.minor and c.code != row.code
+            ),
             None,
         )
         if clash is not None and clash.code not in codes_seen:
-            errors.append(RowError(row.number, _("小类「%(name)s」已存在，代码为「%(code)s」") % {"name": row.minor, "code": clash.code}, "代码"))
+            errors.append(
+                RowError(
+                    row.number,
+                    _("小类「%(name)s」已存在，代码为「%(code)s」") % {"name": row.minor, "code": clash.code},
+                    "代码",
+                )
+            )
     errors.sort(key=lambda e: e.row)
     return errors
 

@@ -31,9 +31,13 @@ EARTH_RADIUS_M = 6_371_008.8
 COUNTY_DIGITS = 6
 # Words that carry no meaning for matching reports (the platform's own phrasing included).
 STOP_WORDS = frozenset(
-    "的 了 在 是 有 和 与 及 或 也 都 就 还 又 很 被 把 给 对 从 向 到 于 为 以 之 其 这 那 此 该 "
-    "我 你 他 她 它 我们 他们 有人 没有 一个 一些 一直 现在 目前 已经 问题 情况 反映 反应 群众 "
-    "市民 希望 请求 要求 尽快 处理 解决 相关 部门 附近 位置 地方".split()
+    "的了在是有和与及或也都就还又很被把给对从向到于为以之其这那此该我你他她它"
+) | frozenset(
+    re.findall(
+        r"\S+",
+        "我们 他们 有人 没有 一个 一些 一直 现在 目前 已经 问题 情况 反映 反应 群众 市民 希望 请求 要求 "
+        "尽快 处理 解决 相关 部门 附近 位置 地方",
+    )
 )
 _WORD = re.compile(r"\w", re.UNICODE)
 

@@ -69,7 +69,12 @@ class Category(TimeStampedModel):
     """An event category of the catalogue (事件分类): a 大类 when it has no parent, else a 小类."""
 
     parent = models.ForeignKey(
-        "self", verbose_name=_("大类"), null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+        "self",
+        verbose_name=_("大类"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
     )
     code = models.CharField(_("代码"), max_length=20, unique=True)
     name = models.CharField(_("名称"), max_length=60)
@@ -77,7 +82,11 @@ class Category(TimeStampedModel):
     # The unit that usually handles it: a fixed unit, or a name resolved in the case's area
     # ("综合行政执法局" → the case's county's 综合行政执法局; "派出所" → its township's).
     default_unit = models.ForeignKey(
-        "accounts.Unit", verbose_name=_("默认单位"), null=True, blank=True, on_delete=models.SET_NULL,
+        "accounts.Unit",
+        verbose_name=_("默认单位"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="+",
     )
     default_unit_name = models.CharField(
@@ -140,7 +149,9 @@ class Event(models.Model):
     case = models.OneToOneField(
         "cases.Case", verbose_name=_("案件"), primary_key=True, on_delete=models.CASCADE, related_name="event"
     )
-    category = models.ForeignKey(Category, verbose_name=_("事件类型"), on_delete=models.PROTECT, related_name="events")
+    category = models.ForeignKey(
+        Category, verbose_name=_("事件类型"), on_delete=models.PROTECT, related_name="events"
+    )
     channel_ref = models.CharField(
         _("来源编号"), max_length=64, blank=True, help_text=_("如12345工单号、110接警单号")
     )
@@ -165,14 +176,20 @@ class RoutingRule(TimeStampedModel):
     for the 小类 before one for its 大类, then the higher priority.
     """
 
-    category = models.ForeignKey(Category, verbose_name=_("事件类型"), on_delete=models.CASCADE, related_name="rules")
+    category = models.ForeignKey(
+        Category, verbose_name=_("事件类型"), on_delete=models.CASCADE, related_name="rules"
+    )
     jurisdiction = models.ForeignKey(
         "geo.Jurisdiction", verbose_name=_("适用区划"), on_delete=models.PROTECT, related_name="+"
     )
     # The jurisdiction's code path (code_prefix): a case matches when its area code starts with it.
     area_prefix = models.CharField(_("区划前缀"), max_length=24, editable=False, db_index=True)
-    unit = models.ForeignKey("accounts.Unit", verbose_name=_("责任单位"), on_delete=models.CASCADE, related_name="+")
-    priority = models.IntegerField(_("优先级"), default=0, help_text=_("同一区划、同一类型有多条时，大者优先"))
+    unit = models.ForeignKey(
+        "accounts.Unit", verbose_name=_("责任单位"), on_delete=models.CASCADE, related_name="+"
+    )
+    priority = models.IntegerField(
+        _("优先级"), default=0, help_text=_("同一区划、同一类型有多条时，大者优先")
+    )
     active = models.BooleanField(_("启用"), default=True)
 
     objects = ScopedQuerySet.as_manager()
@@ -201,7 +218,11 @@ class IdempotencyKey(models.Model):
     key = models.CharField(_("幂等键"), max_length=100)
     owner = models.CharField(_("客户端"), max_length=80)
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("用户"), null=True, blank=True, on_delete=models.SET_NULL,
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("用户"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="+",
     )
     fingerprint = models.CharField(_("请求指纹"), max_length=64)

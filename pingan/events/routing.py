@@ -14,11 +14,11 @@ The rule, exactly:
 2. **Learning** (issue 3: "the suggestion learns from overrides: the unit most often chosen
    for that category and area"). A *choice* is a DISPATCH step of an event of the same 小类,
    to the unit it dispatched to, whatever was suggested then: an override counts against the
-   base unit, and accepting a learned suggestion reinforces it. Choices are counted over the
-   last ``LEARN_WINDOW_DAYS`` days in the case's township (9-digit prefix); if that township
-   has no choice at all, in its county (6-digit prefix). The unit chosen most often (ties: the
-   most recent choice) replaces the base when it was chosen at least ``LEARN_MIN_CHOICES``
-   times and strictly more often than the base unit.
+   base unit, and accepting a learned suggestion reinforces it. Choices are counted from
+   ``LEARN_WINDOW_DAYS`` days before the case was registered, in the case's township (9-digit
+   prefix); if that township has no choice at all, in its county (6-digit prefix). The unit
+   chosen most often (ties: the most recent choice) replaces the base when it was chosen at
+   least ``LEARN_MIN_CHOICES`` times and strictly more often than the base unit.
 
    Example: the rule says 综合行政执法局; in this township dispatchers chose 街道综治工作平台
    3 times and 综合行政执法局 once → the suggestion is 街道综治工作平台. At 2 against 2 it
@@ -30,8 +30,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from django.db.models import Count, Max, Q
-from django.utils import timezone
+from django.db.models import Count, Max
 
 from pingan.accounts.choices import UnitKind
 from pingan.accounts.models import Unit
@@ -66,7 +65,9 @@ def suggest_unit(case: Case) -> Unit | None:
 
 def suggest(case: Case) -> Suggestion:
     """The suggestion with its reasons (see the module docstring for the rule)."""
-    event = Event.objects.select_related("category__parent", "category__default_unit").filter(case=case).first()
+    event = (
+        Event.objects.select_related("category__parent", "category__default_unit").filter(case=case).first()
+    )
     if event is None:
         return Suggestion(None, SuggestionSource.NONE)
     category = event.category
@@ -117,7 +118,10 @@ def default_unit(category: Category, area_code: str) -> tuple[Unit | None, Sugge
     if platform and len(area_code) >= TOWNSHIP_DIGITS:
         unit = (
             Unit.objects.filter(
-                area_code=area_code[:TOWNSHIP_DIGITS], kind=UnitKind.PLATFORM, platform=platform, is_active=True
+                area_code=area_code[:TOWNSHIP_DIGITS],
+                kind=UnitKind.PLATFORM,
+                platform=platform,
+                is_active=True,
             )
             .order_by("pk")
             .first()
@@ -148,9 +152,11 @@ def count_choices(case: Case, category: Category) -> tuple[str, dict[int, int], 
 
     Returns (prefix counted, {unit id: times chosen}, {unit id: latest choice}).
     """
-    since = timezone.now() - timedelta(days=LEARN_WINDOW_DAYS)
+    # Counted from a year before the case's registration (not from now): the same case gets
+    # the same answer later, and history can be replayed.
+    since = case.registered_at - timedelta(days=LEARN_WINDOW_DAYS)
     steps = Step.objects.filter(
-        Q(action=Action.DISPATCH),
+        action=Action.DISPATCH,
         at__gte=since,
         case__kind="event",
         case__event__category=category,

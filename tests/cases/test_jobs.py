@@ -332,7 +332,7 @@ def _clean_redis(url: str, queue: str, result) -> None:
 
     try:
         r = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
-        r.delete(queue, f"_kombu.binding.{queue}")
+        r.delete(queue, *r.scan_iter(match=f"_kombu.binding*{queue}", count=1000))
         if result is not None:
             r.delete(f"celery-task-meta-{result.id}")
     except redis.RedisError:

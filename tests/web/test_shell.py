@@ -281,7 +281,8 @@ def test_map_defaults_to_grid_workers_grid_and_ignores_bad_focus(personas, tree)
 
 
 def test_login_page_in_english():
-    client = Client(headers={"accept-language": "en"})
+    client = Client()
+    client.cookies["django_language"] = "en"  # what the language switch sets
     body = client.get(reverse("login")).content.decode()
     assert 'lang="en"' in body
     assert "Log in" in body
@@ -335,3 +336,14 @@ def test_map_adds_tile_layer_only_when_configured(personas, settings):
     settings.TILE_URL = "/tiles/{z}/{x}/{y}.png"
     response = login(personas.kecheng_dispatcher).get(reverse("map"))
     assert response.context["map_config"]["tileUrl"] == "/tiles/{z}/{x}/{y}.png"
+
+
+def test_chinese_is_the_default_even_for_an_english_browser(client):
+    page = client.get("/login/", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9").content.decode()
+    assert "登录" in page and "Log in" not in page
+
+
+def test_the_language_switch_still_chooses_english(client):
+    client.cookies["django_language"] = "en"
+    page = client.get("/login/", HTTP_ACCEPT_LANGUAGE="zh-CN").content.decode()
+    assert "Log in" in page

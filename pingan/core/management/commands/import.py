@@ -12,6 +12,7 @@ from pingan.core.importing import ImportFailed
 IMPORTERS = {
     "jurisdictions": "pingan.geo.importer:import_jurisdictions",
     "calendar": "pingan.core.calendar:import_calendar",
+    "events": "pingan.events.catalogue:import_catalogue",
 }
 
 
