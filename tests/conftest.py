@@ -18,6 +18,7 @@ from pingan.geo.choices import Level
 from pingan.geo.models import Jurisdiction
 
 PASSWORD = "Pingan-test-2026"
+pytest_plugins = ["tests.browser"]
 
 
 @pytest.fixture(autouse=True)
@@ -97,15 +98,27 @@ class Units:
 @pytest.fixture
 def units(tree: Tree) -> Units:
     return Units(
-        kecheng_police=Unit.objects.create(name="柯城区公安分局", kind=UnitKind.DEPARTMENT, jurisdiction=tree.kecheng),
-        jiangshan_police=Unit.objects.create(name="江山市公安局", kind=UnitKind.DEPARTMENT, jurisdiction=tree.jiangshan),
+        kecheng_police=Unit.objects.create(
+            name="柯城区公安分局", kind=UnitKind.DEPARTMENT, jurisdiction=tree.kecheng
+        ),
+        jiangshan_police=Unit.objects.create(
+            name="江山市公安局", kind=UnitKind.DEPARTMENT, jurisdiction=tree.jiangshan
+        ),
         kecheng_platform=Unit.objects.create(
-            name="信安街道综治工作平台", kind=UnitKind.PLATFORM, platform="zongzhi", jurisdiction=tree.kecheng_township
+            name="信安街道综治工作平台",
+            kind=UnitKind.PLATFORM,
+            platform="zongzhi",
+            jurisdiction=tree.kecheng_township,
         ),
         jiangshan_platform=Unit.objects.create(
-            name="虎山街道综治工作平台", kind=UnitKind.PLATFORM, platform="zongzhi", jurisdiction=tree.jiangshan_township
+            name="虎山街道综治工作平台",
+            kind=UnitKind.PLATFORM,
+            platform="zongzhi",
+            jurisdiction=tree.jiangshan_township,
         ),
-        city_centre=Unit.objects.create(name="衢州市社会治理中心", kind=UnitKind.CENTRE, jurisdiction=tree.city),
+        city_centre=Unit.objects.create(
+            name="衢州市社会治理中心", kind=UnitKind.CENTRE, jurisdiction=tree.city
+        ),
     )
 
 
@@ -131,14 +144,22 @@ def personas(tree: Tree, units: Units) -> Personas:
     admin = User.objects.create_superuser(username="admin", password=PASSWORD, role=Role.ADMIN)
     return Personas(
         kecheng_grid_worker=make_user(
-            "kc_grid", Role.GRID_WORKER, tree.kecheng_grid, units.kecheng_platform, grid=tree.kecheng_grid,
+            "kc_grid",
+            Role.GRID_WORKER,
+            tree.kecheng_grid,
+            units.kecheng_platform,
+            grid=tree.kecheng_grid,
             full_name="柯城网格员",
         ),
         kecheng_dispatcher=make_user("kc_dispatch", Role.DISPATCHER, tree.kecheng, full_name="柯城坐席"),
         kecheng_handler=make_user("kc_handler", Role.HANDLER, tree.kecheng, units.kecheng_police),
         jiangshan_dispatcher=make_user("js_dispatch", Role.DISPATCHER, tree.jiangshan, full_name="江山坐席"),
         jiangshan_grid_worker=make_user(
-            "js_grid", Role.GRID_WORKER, tree.jiangshan_grid, units.jiangshan_platform, grid=tree.jiangshan_grid
+            "js_grid",
+            Role.GRID_WORKER,
+            tree.jiangshan_grid,
+            units.jiangshan_platform,
+            grid=tree.jiangshan_grid,
         ),
         city_leader=make_user("city_leader", Role.LEADER, tree.city, units.city_centre, full_name="市领导"),
         admin=admin,

@@ -5,57 +5,11 @@ Screenshots go to test-artifacts/ for a person to look at (UI.md: check it as a 
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import pytest
 
-from tests.conftest import PASSWORD
+from tests.browser import log_in, shot
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-]
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(
-        not CHROMIUM.exists(), reason="/usr/bin/chromium is not installed (apt-get install chromium)"
-    ),
-]
-
-
-@pytest.fixture
-def browser():
-    # Playwright's sync API runs an event loop in this thread; the ORM calls made by the test
-    # itself (fixtures) are synchronous and safe.
-    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
-        yield browser
-        browser.close()
-
-
-def _log_in(page, base_url: str, username: str) -> None:
-    page.goto(f"{base_url}/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{base_url}/")
-
-
-def _shot(page, name: str) -> None:
-    page.wait_for_timeout(700)  # let zoom, fade and chart animations finish
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=False)
+pytestmark = pytest.mark.browser
 
 
 def test_grid_worker_logs_in_and_opens_their_grid_on_the_map(
@@ -67,13 +21,13 @@ def test_grid_worker_logs_in_and_opens_their_grid_on_the_map(
     page.on("pageerror", lambda exc: errors.append(str(exc)))
 
     page.goto(f"{live_server.url}/login/")
-    _shot(page, "login-1366")
+    shot(page, "login-1366")
     page.set_viewport_size({"width": 390, "height": 844})
-    _shot(page, "login-390")
+    shot(page, "login-390")
     page.set_viewport_size({"width": 1366, "height": 768})
-    _log_in(page, live_server.url, "kc_grid")
+    log_in(page, live_server.url, "kc_grid")
     assert page.locator(".grid-name").inner_text() == tree.kecheng_grid.name
-    _shot(page, "home-grid-worker-1366")
+    shot(page, "home-grid-worker-1366")
 
     page.goto(f"{live_server.url}/map/")
     page.wait_for_selector("#map[data-ready]")
@@ -91,21 +45,21 @@ def test_grid_worker_logs_in_and_opens_their_grid_on_the_map(
     )
     assert "柯城网格员" in popup.inner_text()
     assert tree.kecheng_village.name in popup.inner_text()  # parents chain
-    _shot(page, "map-grid-popup-1366")
+    shot(page, "map-grid-popup-1366")
 
     page.set_viewport_size({"width": 390, "height": 844})
     page.goto(f"{live_server.url}/")
-    _shot(page, "home-grid-worker-390")
+    shot(page, "home-grid-worker-390")
     assert page.locator(".nav-toggle").is_visible()
     assert not page.locator("#sidenav").is_visible() or page.locator("#sidenav").bounding_box()["x"] < 0
     page.click(".nav-toggle")
     page.wait_for_timeout(300)
     assert page.locator("#sidenav a[href='/map/']").is_visible()
-    _shot(page, "nav-open-390")
+    shot(page, "nav-open-390")
     page.click("#sidenav a[href='/map/']")
     page.wait_for_selector("#map[data-ready]")
     page.locator("path.pa-grid").first.wait_for()
-    _shot(page, "map-390")
+    shot(page, "map-390")
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 390, f"page scrolls sideways on a phone ({width}px)"
     assert errors == []
@@ -117,9 +71,9 @@ def test_leader_home_chart_and_map_outlines(transactional_db, live_server, perso
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
-    _log_in(page, live_server.url, "city_leader")
+    log_in(page, live_server.url, "city_leader")
     page.wait_for_selector("#scope-chart canvas")
-    _shot(page, "home-leader-1366")
+    shot(page, "home-leader-1366")
 
     page.goto(f"{live_server.url}/map/")
     page.wait_for_selector("#map[data-ready]")
@@ -127,12 +81,12 @@ def test_leader_home_chart_and_map_outlines(transactional_db, live_server, perso
     assert page.locator("path.pa-township").count() == 2
     page.locator("path.pa-township").first.click()
     page.locator("path.pa-grid").first.wait_for()
-    _shot(page, "map-leader-1366")
+    shot(page, "map-leader-1366")
 
     page.set_viewport_size({"width": 390, "height": 844})
     page.goto(f"{live_server.url}/")
     page.wait_for_selector("#scope-chart canvas")
-    _shot(page, "home-leader-390")
+    shot(page, "home-leader-390")
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     assert errors == []
     context.close()
@@ -141,10 +95,15 @@ def test_leader_home_chart_and_map_outlines(transactional_db, live_server, perso
 def test_admin_audit_page_in_english(transactional_db, live_server, personas, browser):
     context = browser.new_context(viewport={"width": 1366, "height": 768}, locale="en-US")
     page = context.new_page()
-    _log_in(page, live_server.url, "admin")
+    log_in(page, live_server.url, "admin")
+    page.goto(f"{live_server.url}/audit/")
+    # An English browser still gets Chinese; the user switches in the user menu.
+    assert page.locator("h1").inner_text() == "审计日志"
+    page.evaluate("document.querySelector('.menu-languages button[value=en]').click()")
+    page.wait_for_load_state()
     page.goto(f"{live_server.url}/audit/")
     assert page.locator("h1").inner_text() == "Audit log"
-    _shot(page, "audit-en-1366")
+    shot(page, "audit-en-1366")
     page.fill("#id_username", "nobody")
     page.click(".filters button[type=submit]")
     page.wait_for_selector("#audit-results .empty")
@@ -152,5 +111,5 @@ def test_admin_audit_page_in_english(transactional_db, live_server, personas, br
     page.goto(f"{live_server.url}/audit/")
     page.set_viewport_size({"width": 390, "height": 844})
     page.reload()
-    _shot(page, "audit-en-390")
+    shot(page, "audit-en-390")
     context.close()

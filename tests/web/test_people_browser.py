@@ -6,9 +6,7 @@ Without /usr/bin/chromium the test is skipped, unless PINGAN_REQUIRE_BROWSER=1 (
 
 from __future__ import annotations
 
-import os
 from datetime import date
-from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import Permission
@@ -18,45 +16,12 @@ from pingan.core.idnumber import make_id_number
 from pingan.core.models import AuditEntry
 from pingan.people import services
 from pingan.people.synthetic import bulk_create_people, fake_people
-from tests.conftest import PASSWORD
+from tests.browser import log_in, shot
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-]
 PHONE = "13812345678"
 ADDRESS = "衢州市柯城区府山街道府山路8号"
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture
-def browser():
-    if not CHROMIUM.exists():
-        if os.environ.get("PINGAN_REQUIRE_BROWSER") == "1":
-            pytest.fail("PINGAN_REQUIRE_BROWSER=1 but /usr/bin/chromium is not installed")
-        pytest.skip("/usr/bin/chromium is not installed (apt-get install chromium)")
-    # Playwright's sync API runs an event loop in this thread; the ORM calls made by the test
-    # itself (fixtures) are synchronous and safe.
-    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
-        yield browser
-        browser.close()
-
-
-def _shot(page, name: str) -> None:
-    page.wait_for_timeout(300)
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=False)
 
 
 def _no_sideways_scroll(page) -> None:
@@ -94,18 +59,14 @@ def test_dispatcher_searches_by_phone_and_reveals_the_card(transactional_db, liv
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
 
-    page.goto(f"{base}/login/")
-    page.fill("#id_username", user.username)
-    page.fill("#id_password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{base}/")
+    log_in(page, base, user.username)
 
     page.click("#sidenav a[href='/people/']")
     page.wait_for_url(f"{base}/people/")
     assert "共 121 人" in page.locator(".result-count").inner_text()
     assert page.locator(".people-table tbody tr").count() == 50
     assert PHONE not in page.content()
-    _shot(page, "people-list-1366")
+    shot(page, "people-list-1366")
 
     page.fill("#id_q", "138 1234 5678")
     page.click(".filters button[type=submit]")
@@ -113,13 +74,13 @@ def test_dispatcher_searches_by_phone_and_reveals_the_card(transactional_db, liv
     rows = page.locator(".people-table tbody tr")
     assert rows.count() == 1
     assert "138****5678" in rows.first.inner_text()
-    _shot(page, "people-search-1366")
+    shot(page, "people-search-1366")
 
     rows.first.locator("a").first.click()
     page.wait_for_url(f"{base}/people/{person.pk}/")
     assert page.locator("#pf-phone .pii-masked").inner_text() == "138****5678"
     assert PHONE not in page.content()
-    _shot(page, "people-detail-1366")
+    shot(page, "people-detail-1366")
 
     page.locator("#pf-phone button").click()
     page.wait_for_selector(".reveal-note")
@@ -127,38 +88,38 @@ def test_dispatcher_searches_by_phone_and_reveals_the_card(transactional_db, liv
     assert "本次查看已记录" in page.locator(".reveal-note").inner_text()
     assert page.locator("#pf-name .pii-masked").inner_text() == "柯***"  # only what was asked for
     assert AuditEntry.objects.filter(action=AuditAction.REVEAL, target_id=str(person.pk)).count() == 1
-    _shot(page, "people-revealed-1366")
+    shot(page, "people-revealed-1366")
 
     # The same pages on a phone: one column, nothing wider than the screen.
     page.set_viewport_size({"width": 390, "height": 844})
     page.goto(f"{base}/people/")
     _no_sideways_scroll(page)
-    _shot(page, "people-list-390")
+    shot(page, "people-list-390")
     page.goto(f"{base}/people/{person.pk}/")
     _no_sideways_scroll(page)
-    _shot(page, "people-detail-390")
+    shot(page, "people-detail-390")
     page.locator("button", has_text="全部查看").click()
     page.wait_for_selector(".reveal-note")
     assert page.locator("#pf-address .pii-plain").inner_text() == ADDRESS
     _no_sideways_scroll(page)
-    _shot(page, "people-revealed-390")
+    shot(page, "people-revealed-390")
     page.goto(f"{base}/people/new/")
     _no_sideways_scroll(page)
-    _shot(page, "people-new-390")
+    shot(page, "people-new-390")
     page.goto(f"{base}/people/{person.pk}/edit/")
     assert "138****5678" in page.locator(".field-current").nth(2).inner_text()
     assert PHONE not in page.content()
     _no_sideways_scroll(page)
-    _shot(page, "people-edit-390")
+    shot(page, "people-edit-390")
 
     page.set_viewport_size({"width": 1366, "height": 768})
-    _shot(page, "people-edit-1366")
+    shot(page, "people-edit-1366")
     page.goto(f"{base}/people/new/")
     page.fill("#id_name", "柯城丁")
     page.fill("#id_id_number", "330802199001011230")
     page.click(".form-actions button[type=submit]")
     page.wait_for_selector(".field-error")
     assert page.input_value("#id_name") == "柯城丁"
-    _shot(page, "people-new-error-1366")
+    shot(page, "people-new-error-1366")
     assert errors == []
     context.close()
