@@ -10,8 +10,8 @@ from ninja.security import django_auth
 from pingan.accounts.api import router as accounts_router
 from pingan.cases.api import router as cases_router
 from pingan.cases.api_indicators import router as indicators_router
-from pingan.events.api import router as events_router
 from pingan.core.api import router as core_router
+from pingan.events.api import router as events_router
 from pingan.geo.api import router as geo_router
 from pingan.people.api import router as people_router
 
@@ -29,7 +29,10 @@ api = NinjaAPI(
 def _validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
     """Django validation errors from services become 422 with the fields named."""
     if hasattr(exc, "error_dict"):
-        detail = [{"loc": [field], "msg": " ".join(m for e in errs for m in e.messages)} for field, errs in exc.error_dict.items()]
+        detail = [
+            {"loc": [field], "msg": " ".join(m for e in errs for m in e.messages)}
+            for field, errs in exc.error_dict.items()
+        ]
     else:
         detail = [{"loc": [], "msg": m} for m in exc.messages]
     return api.create_response(request, {"detail": detail}, status=422)

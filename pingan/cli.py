@@ -81,8 +81,10 @@ def cmd_serve(ns: argparse.Namespace) -> int:
     if ns.dev:
         from pingan import jobs
 
-        # runserver's autoreloader runs Django twice: the sweeper lives beside it, started once here.
-        jobs.start_sweeper()
+        # runserver's autoreloader runs this command again in a child (RUN_MAIN=true): only the
+        # outer process starts the sweeper, so there is one.
+        if os.environ.get("RUN_MAIN") != "true":
+            jobs.start_sweeper()
         try:
             _call("runserver", ns.bind, *(["--noreload"] if ns.noreload else []))
         finally:
@@ -175,7 +177,7 @@ def cmd_sweep(ns: argparse.Namespace) -> int:
 
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    jobs.run_every(ns.every, sweep_deadlines, stop=stop, parent=os.getppid())
+    jobs.run_every(ns.every, sweep_deadlines, stop=stop, parent=ns.parent or os.getppid())
     return 0
 
 
@@ -230,17 +232,23 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("worker", help="run background jobs from Redis (needs PINGAN_REDIS_URL)")
     p.add_argument("--concurrency", type=int, default=0, help="worker processes (default: one per CPU)")
     p.add_argument("--queues", default="", help="comma-separated queues to consume (default: all)")
-    p.add_argument("--beat", action="store_true",
-                   help="also send the periodic jobs: on exactly one worker, or run `pingan beat` instead")
+    p.add_argument(
+        "--beat",
+        action="store_true",
+        help="also send the periodic jobs: on exactly one worker, or run `pingan beat` instead",
+    )
     p.add_argument("--loglevel", default="INFO")
     p.set_defaults(func=cmd_worker)
 
-    p = sub.add_parser("beat", help="send the periodic jobs to the workers: run exactly one (needs PINGAN_REDIS_URL)")
+    p = sub.add_parser(
+        "beat", help="send the periodic jobs to the workers: run exactly one (needs PINGAN_REDIS_URL)"
+    )
     p.add_argument("--loglevel", default="INFO")
     p.set_defaults(func=cmd_beat)
 
     p = sub.add_parser("sweep", help="run the deadline sweep now (or every N seconds with --every N)")
     p.add_argument("--every", type=int, default=0, metavar="SECONDS")
+    p.add_argument("--parent", type=int, default=0, help=argparse.SUPPRESS)  # exit when this process is gone
     p.set_defaults(func=cmd_sweep)
 
     p = sub.add_parser("migrate", help="create or upgrade the database schema")

@@ -14,8 +14,6 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from django.utils.translation import gettext_lazy as _
-
 from pingan.accounts.choices import Role
 from pingan.cases.choices import Action, DeadlineUnit, Status
 
@@ -85,7 +83,9 @@ COMMON_LOOP = table(
         Transition(Action.DISPATCH, (S.REGISTERED, S.RETURNED), S.DISPATCHED, OFFICE),
         Transition(Action.ACCEPT, (S.DISPATCHED,), S.HANDLING, UNIT, by_unit=True),
         # 退回: a unit that does not own the matter returns it with reasons.
-        Transition(Action.RETURN, (S.DISPATCHED, S.HANDLING), S.RETURNED, UNIT, by_unit=True, note_required=True),
+        Transition(
+            Action.RETURN, (S.DISPATCHED, S.HANDLING), S.RETURNED, UNIT, by_unit=True, note_required=True
+        ),
         Transition(Action.REPORT, (S.HANDLING,), S.REPORTED, UNIT, by_unit=True, note_required=True),
         Transition(Action.CLOSE, (S.REPORTED,), S.CLOSED, OFFICE),
         # 返工: verification failed; back to the same unit, its clock keeps running.
@@ -102,8 +102,13 @@ COMMON_LOOP = table(
         Transition(Action.TRANSFER, (S.DISPATCHED, S.HANDLING), S.DISPATCHED, OFFICE, note_required=True),
         Transition(Action.ADD_COHANDLER, (S.DISPATCHED, S.HANDLING), None, OFFICE),
         Transition(Action.ESCALATE, OPEN, None, OFFICE, note_required=True),
-        Transition(Action.SUPERVISE, (S.DISPATCHED, S.HANDLING, S.RETURNED, S.REPORTED), None,
-                   (R.SUPERVISOR, R.LEADER, R.ADMIN), note_required=True),
+        Transition(
+            Action.SUPERVISE,
+            (S.DISPATCHED, S.HANDLING, S.RETURNED, S.REPORTED),
+            None,
+            (R.SUPERVISOR, R.LEADER, R.ADMIN),
+            note_required=True,
+        ),
         Transition(Action.WARN, (S.DISPATCHED, S.HANDLING), None, SYSTEM),
         Transition(Action.YELLOW_CARD, (S.DISPATCHED, S.HANDLING), None, SYSTEM),
         Transition(Action.RED_CARD, (S.DISPATCHED, S.HANDLING), None, SYSTEM),

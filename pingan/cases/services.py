@@ -30,9 +30,23 @@ from pingan.geo.models import Jurisdiction
 
 # The fields a transition may change; written together under the version check.
 MUTABLE_FIELDS = (
-    "status", "unit", "tier", "dispatched_at", "deadline_at", "warn_at", "red_at", "handled_at",
-    "closed_at", "supervision", "extension_count", "extension_pending", "rework_count", "return_count",
-    "satisfaction", "merged_into", "data",
+    "status",
+    "unit",
+    "tier",
+    "dispatched_at",
+    "deadline_at",
+    "warn_at",
+    "red_at",
+    "handled_at",
+    "closed_at",
+    "supervision",
+    "extension_count",
+    "extension_pending",
+    "rework_count",
+    "return_count",
+    "satisfaction",
+    "merged_into",
+    "data",
 )
 
 
@@ -112,10 +126,21 @@ def register(
         raise ValidationError({"title": [_("标题不能为空")]})
     with transaction.atomic():
         case = Case(
-            kind=kind, title=title.strip()[:200], description=description, channel=channel,
-            jurisdiction=jurisdiction, area_code=jurisdiction.code, lat=lat, lon=lon, address=address[:200],
-            requester=requester, reporter=actor if getattr(actor, "is_authenticated", False) else None,
-            deadline_unit=policy.unit, deadline_amount=policy.amount, registered_at=at, tier=tier,
+            kind=kind,
+            title=title.strip()[:200],
+            description=description,
+            channel=channel,
+            jurisdiction=jurisdiction,
+            area_code=jurisdiction.code,
+            lat=lat,
+            lon=lon,
+            address=address[:200],
+            requester=requester,
+            reporter=actor if getattr(actor, "is_authenticated", False) else None,
+            deadline_unit=policy.unit,
+            deadline_amount=policy.amount,
+            registered_at=at,
+            tier=tier,
             data=data or {},
         )
         case.number = next_number(jurisdiction.code, at)
@@ -185,8 +210,13 @@ def _check_actor(case: Case, rule: kinds.Transition, actor: Any) -> None:
 
 
 def _snapshot(case: Case) -> dict[str, Any]:
-    return {"version": case.version, "status": case.status, "unit_id": case.unit_id,
-            "supervision": case.supervision, "deadline_at": case.deadline_at}
+    return {
+        "version": case.version,
+        "status": case.status,
+        "unit_id": case.unit_id,
+        "supervision": case.supervision,
+        "deadline_at": case.deadline_at,
+    }
 
 
 def _save_versioned(case: Case, expected: int) -> None:
@@ -196,11 +226,19 @@ def _save_versioned(case: Case, expected: int) -> None:
     case.version = expected + 1
 
 
-def _append_step(case: Case, action: str, source: str, target: str, actor: Any, at: datetime, change: Change) -> Step:
+def _append_step(
+    case: Case, action: str, source: str, target: str, actor: Any, at: datetime, change: Change
+) -> Step:
     return Step.objects.create(
-        case=case, action=action, from_status=source, to_status=target, at=at,
+        case=case,
+        action=action,
+        from_status=source,
+        to_status=target,
+        at=at,
         actor=actor if getattr(actor, "is_authenticated", False) else None,
-        unit=change.unit or case.unit, note=change.note, data=change.data,
+        unit=change.unit or case.unit,
+        note=change.note,
+        data=change.data,
     )
 
 
@@ -213,7 +251,9 @@ def _notify(case: Case, step: Step, change: Change) -> None:
     if not change.notify_units:
         return
     text = _("%(number)s %(action)s：%(title)s") % {
-        "number": case.number, "action": step.get_action_display(), "title": case.title[:60],
+        "number": case.number,
+        "action": step.get_action_display(),
+        "title": case.title[:60],
     }
     notify(text, units=change.notify_units, link=f"/cases/{case.pk}/", source=case)
 

@@ -56,13 +56,20 @@ def _raise(pk: int, action: Action, level: Supervision, now: datetime) -> int:
             return 0  # another sweep (or a transition) got there first
         case = Case.objects.select_related("unit").get(pk=pk)
         step = Step.objects.create(
-            case=case, action=action, from_status=case.status, to_status=case.status, at=now,
-            unit=case.unit, data={"level": int(level), "deadline": case.deadline_at.isoformat()},
+            case=case,
+            action=action,
+            from_status=case.status,
+            to_status=case.status,
+            at=now,
+            unit=case.unit,
+            data={"level": int(level), "deadline": case.deadline_at.isoformat()},
         )
         rollups.apply(case, step, previous=None)
         kinds.run_hooks(case, step)
         text = _("%(level)s %(number)s：%(title)s（期限 %(deadline)s）") % {
-            "level": Supervision(level).label, "number": case.number, "title": case.title[:60],
+            "level": Supervision(level).label,
+            "number": case.number,
+            "title": case.title[:60],
             "deadline": timezone.localtime(case.deadline_at).strftime("%Y-%m-%d %H:%M"),
         }
         notify(text, units=[case.unit], users=supervisors_of(case), link=f"/cases/{case.pk}/", source=case)
@@ -76,4 +83,3 @@ def supervisors_of(case: Case) -> list[User]:
             role=Role.SUPERVISOR, is_active=True, scope_jurisdictions__code__in=covering_codes(case.area_code)
         ).distinct()
     )
-

@@ -1,6 +1,5 @@
 """Shared-kernel API (/api/core/): the working-day calendar and the audit log."""
 
-
 from datetime import date, datetime
 
 from django.http import Http404

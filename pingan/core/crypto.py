@@ -35,7 +35,9 @@ def decrypt(token: str) -> str:
     try:
         return fernet().decrypt(token.encode()).decode()
     except InvalidToken as exc:
-        raise InvalidToken("cannot decrypt a field: is PINGAN_FIELD_KEYS missing the key it was written with?") from exc
+        raise InvalidToken(
+            "cannot decrypt a field: is PINGAN_FIELD_KEYS missing the key it was written with?"
+        ) from exc
 
 
 def rotate_token(token: str) -> str:

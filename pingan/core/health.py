@@ -40,5 +40,7 @@ def warnings() -> list[str]:
     # The State Council publishes next year's holidays each winter; deadlines cross New Year from
     # November on, and a deadline in a year with no calendar raises an error.
     if today.month >= 11 and not WorkingDay.objects.filter(date__year=today.year + 1).exists():
-        return [f"警告: {today.year + 1} 年的工作日历尚未导入，跨年期限将无法计算 (pingan import calendar FILE)"]
+        return [
+            f"警告: {today.year + 1} 年的工作日历尚未导入，跨年期限将无法计算 (pingan import calendar FILE)"
+        ]
     return []

@@ -39,8 +39,12 @@ class AuditEntry(models.Model):
 
     at = models.DateTimeField(_("时间"), default=timezone.now, db_index=True)
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("操作人"), null=True, blank=True,
-        on_delete=models.PROTECT, related_name="+",
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("操作人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     username = models.CharField(_("用户名"), max_length=150, blank=True, db_index=True)
     action = models.CharField(_("动作"), max_length=20, choices=AuditAction.choices, db_index=True)
@@ -90,11 +94,19 @@ class Notification(models.Model):
     """A message for a unit or a user (通知): deadline warnings, cards, supervision, assignments."""
 
     unit = models.ForeignKey(
-        "accounts.Unit", verbose_name=_("单位"), null=True, blank=True, on_delete=models.CASCADE,
+        "accounts.Unit",
+        verbose_name=_("单位"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
         related_name="notifications",
     )
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("用户"), null=True, blank=True, on_delete=models.CASCADE,
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("用户"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
         related_name="notifications",
     )
     text = models.CharField(_("内容"), max_length=300)

@@ -26,14 +26,28 @@ DEMO_PEOPLE = 5000
 
 # County-level government departments (县级部门); the city has the same set.
 DEPARTMENTS = [
-    "公安局", "司法局", "信访局", "应急管理局", "市场监督管理局", "综合行政执法局",
-    "人力资源和社会保障局", "卫生健康委员会", "自然资源和规划局", "住房和城乡建设局",
-    "交通运输局", "人民法院",
+    "公安局",
+    "司法局",
+    "信访局",
+    "应急管理局",
+    "市场监督管理局",
+    "综合行政执法局",
+    "人力资源和社会保障局",
+    "卫生健康委员会",
+    "自然资源和规划局",
+    "住房和城乡建设局",
+    "交通运输局",
+    "人民法院",
 ]
 # Mediation organisations at city level: branded rooms, industry committees, volunteer teams.
 CITY_MEDIATION = [
-    "王宁调解工作室", "兰花热线调解室", "三衢和姐调解志愿队", "6070老兵调解队",
-    "劳动人事争议调解委员会", "医疗纠纷人民调解委员会", "交通事故纠纷调解委员会",
+    "王宁调解工作室",
+    "兰花热线调解室",
+    "三衢和姐调解志愿队",
+    "6070老兵调解队",
+    "劳动人事争议调解委员会",
+    "医疗纠纷人民调解委员会",
+    "交通事故纠纷调解委员会",
 ]
 PLATFORMS = [
     (Platform.ZONGZHI, "综治工作平台"),
@@ -119,21 +133,32 @@ def create_units() -> list[Unit]:
     for county in counties:
         units.append(Unit(name=f"{county.name}社会治理中心", kind=UnitKind.CENTRE, jurisdiction=county))
         units += [
-            Unit(name=f"{county.name}{_county_department(county, d)}", kind=_department_kind(d), jurisdiction=county)
+            Unit(
+                name=f"{county.name}{_county_department(county, d)}",
+                kind=_department_kind(d),
+                jurisdiction=county,
+            )
             for d in DEPARTMENTS
         ]
-        units.append(
-            Unit(name=f"{county.name}人民调解委员会", kind=UnitKind.MEDIATION, jurisdiction=county)
-        )
+        units.append(Unit(name=f"{county.name}人民调解委员会", kind=UnitKind.MEDIATION, jurisdiction=county))
     for township in _by_level(Level.TOWNSHIP):
         units += [
-            Unit(name=f"{township.name}{label}", kind=UnitKind.PLATFORM, platform=platform, jurisdiction=township)
+            Unit(
+                name=f"{township.name}{label}",
+                kind=UnitKind.PLATFORM,
+                platform=platform,
+                jurisdiction=township,
+            )
             for platform, label in PLATFORMS
         ]
         units.append(Unit(name=f"{township.name}派出所", kind=UnitKind.POLICE_STATION, jurisdiction=township))
-        units.append(Unit(name=f"{township.name}人民调解委员会", kind=UnitKind.MEDIATION, jurisdiction=township))
+        units.append(
+            Unit(name=f"{township.name}人民调解委员会", kind=UnitKind.MEDIATION, jurisdiction=township)
+        )
     for village in _by_level(Level.VILLAGE):
-        units.append(Unit(name=f"{village.name}人民调解委员会", kind=UnitKind.MEDIATION, jurisdiction=village))
+        units.append(
+            Unit(name=f"{village.name}人民调解委员会", kind=UnitKind.MEDIATION, jurisdiction=village)
+        )
     for unit in units:
         unit.area_code = unit.jurisdiction.code
     return Unit.objects.bulk_create(units, batch_size=500)
@@ -163,14 +188,23 @@ def create_users(rng: random.Random) -> list[User]:
     users = []
     for username, role, scope, unit, grid in plans:
         user = User(
-            username=username, password=password_hash, role=role, unit=unit, grid=grid,
-            full_name=_person_name(rng), is_superuser=username == "admin", is_staff=username == "admin",
+            username=username,
+            password=password_hash,
+            role=role,
+            unit=unit,
+            grid=grid,
+            full_name=_person_name(rng),
+            is_superuser=username == "admin",
+            is_staff=username == "admin",
         )
         users.append((user, scope))
     created = User.objects.bulk_create([u for u, _ in users])
     through = User.scope_jurisdictions.through
     through.objects.bulk_create(
-        [through(user_id=user.id, jurisdiction_id=scope.id) for user, (_, scope) in zip(created, users, strict=True)]
+        [
+            through(user_id=user.id, jurisdiction_id=scope.id)
+            for user, (_, scope) in zip(created, users, strict=True)
+        ]
     )
     _grant_reveal(created)
     return created

@@ -49,8 +49,13 @@ def actors(tree, units, personas):
 def new_case(tree, actors):
     def make(at: datetime | None = None, **kwargs):
         return register(
-            TEST_KIND, actor=actors["dispatcher"], title="占道经营", jurisdiction=tree.kecheng_grid,
-            channel=Channel.GRID, at=at or local(2026, 11, 23, 9, 0), **kwargs,
+            TEST_KIND,
+            actor=actors["dispatcher"],
+            title="占道经营",
+            jurisdiction=tree.kecheng_grid,
+            channel=Channel.GRID,
+            at=at or local(2026, 11, 23, 9, 0),
+            **kwargs,
         )
 
     return make

@@ -22,8 +22,13 @@ def dispatched(new_case, actors, units):
     Allowed time 86 h 59 m 59 s: warning at 80 % (Wed 25th 22:35), red at +50 % (Sat 28th 19:30).
     """
     case = new_case()
-    transition(case, Action.DISPATCH, actor=actors["dispatcher"], unit=units.kecheng_police,
-               at=local(2026, 11, 23, 9, 0))
+    transition(
+        case,
+        Action.DISPATCH,
+        actor=actors["dispatcher"],
+        unit=units.kecheng_police,
+        at=local(2026, 11, 23, 9, 0),
+    )
     return case
 
 
@@ -67,8 +72,13 @@ def test_handled_cases_are_not_swept(dispatched, actors):
 def test_two_sweeps_at_once_raise_each_card_once(tree, units, personas, new_case, actors):
     for _ in range(20):
         case = new_case()
-        transition(case, Action.DISPATCH, actor=actors["dispatcher"], unit=units.kecheng_police,
-                   at=local(2026, 11, 23, 9, 0))
+        transition(
+            case,
+            Action.DISPATCH,
+            actor=actors["dispatcher"],
+            unit=units.kecheng_police,
+            at=local(2026, 11, 23, 9, 0),
+        )
     results = []
 
     def run():

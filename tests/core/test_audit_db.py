@@ -14,6 +14,10 @@ from pingan.core.models import AuditEntry
 @pytest.mark.parametrize("sql", ["UPDATE core_auditentry SET username = 'x'", "DELETE FROM core_auditentry"])
 def test_database_refuses_to_change_audit_entries(db, sql):
     audit.record(AuditAction.LOGIN_FAILED, username="someone")
-    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic(), connection.cursor() as cursor:
+    with (
+        pytest.raises(DatabaseError, match="append-only"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
         cursor.execute(sql)
     assert AuditEntry.objects.filter(username="someone").count() == 1

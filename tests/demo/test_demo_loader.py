@@ -34,7 +34,12 @@ def test_demo_has_the_promised_tree(demo, django_db_blocker):
     with django_db_blocker.unblock():
         assert count(Level.CITY) == 1
         assert {j.code for j in Jurisdiction.objects.filter(level=Level.COUNTY)} == {
-            "330802", "330803", "330822", "330824", "330825", "330881",
+            "330802",
+            "330803",
+            "330822",
+            "330824",
+            "330825",
+            "330881",
         }
         assert count(Level.TOWNSHIP) >= 40
         assert count(Level.VILLAGE) >= 400
@@ -46,7 +51,9 @@ def test_demo_has_every_role_in_two_counties(demo, django_db_blocker):
     with django_db_blocker.unblock():
         for county in ("330802", "330881"):
             roles = set(
-                User.objects.filter(scope_jurisdictions__code__startswith=county).values_list("role", flat=True)
+                User.objects.filter(scope_jurisdictions__code__startswith=county).values_list(
+                    "role", flat=True
+                )
             )
             assert roles == set(Role.values), county
         kinds = set(Unit.objects.values_list("kind", flat=True))
