@@ -10,7 +10,8 @@ Configured from Django settings (``CELERY_*`` in pingan/settings.py):
 Tasks are written to be safe to run twice (at-least-once delivery: ``acks_late`` with
 ``reject_on_worker_lost`` re-delivers a task whose worker died mid-run). Queue a task from inside a
 transaction with ``transaction.on_commit(lambda: task.delay(...))`` so a worker never looks for rows
-that are not committed yet.
+that are not committed yet. Call tasks through their objects (``task.delay()``), never
+``app.send_task(name)``, which bypasses eager mode.
 """
 
 from __future__ import annotations

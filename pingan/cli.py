@@ -103,6 +103,8 @@ def gunicorn_args(bind: str, workers: int) -> list[str]:
         *("--threads", "4"),
         *("--access-logfile", "-"),
         *("--timeout", "60"),
+        # gunicorn's control socket defaults to one path per user: two servers would share it.
+        "--no-control-socket",
     ]
 
 

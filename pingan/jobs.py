@@ -41,7 +41,7 @@ def sweeper_wanted() -> bool:
 
 def sweeper_argv(every: int | None = None) -> list[str]:
     every = every or env_int("SWEEP_SECONDS", 60)
-    return [sys.executable, "-m", "pingan.cli", "sweep", "--every", str(every)]
+    return [sys.executable, "-m", "pingan.cli", "sweep", "--every", str(every), "--parent", str(os.getpid())]
 
 
 def start_sweeper(popen: Callable[..., subprocess.Popen] | None = None) -> subprocess.Popen | None:
@@ -57,8 +57,11 @@ def start_sweeper(popen: Callable[..., subprocess.Popen] | None = None) -> subpr
         if _sweeper is not None and _sweeper.poll() is None:
             return _sweeper
         _sweeper = (popen or subprocess.Popen)(sweeper_argv())
-        log.info("deadline sweeper started (pid %s, every %s s; no PINGAN_REDIS_URL)",
-                 _sweeper.pid, env_int("SWEEP_SECONDS", 60))
+        log.info(
+            "deadline sweeper started (pid %s, every %s s; no PINGAN_REDIS_URL)",
+            _sweeper.pid,
+            env_int("SWEEP_SECONDS", 60),
+        )
         return _sweeper
 
 
@@ -95,7 +98,9 @@ def run_every(
         try:
             job()
         except Exception:
-            log.exception("periodic job %s failed; trying again in %s s", getattr(job, "__name__", job), seconds)
+            log.exception(
+                "periodic job %s failed; trying again in %s s", getattr(job, "__name__", job), seconds
+            )
         while not stop.is_set():
             if parent is not None and os.getppid() != parent:
                 log.info("parent process %s is gone; sweeper exits", parent)

@@ -35,6 +35,7 @@ from pingan.cases.schemas import (
     ConflictOut,
     CountsOut,
     ErrorOut,
+    Id,
     Mine,
     Ordering,
     Page,
@@ -320,6 +321,8 @@ def _offer(case: Case, action: Action) -> dict[str, Any]:
 def _case(request: AuthedRequest, case_id: str, queryset: QuerySet[Case] | None = None) -> Case:
     """A case in the caller's scope by id or number; anything else is 404 (no leak)."""
     qs = queryset if queryset is not None else Case.objects.all()
+    if len(case_id) > 32:  # longer than any id or number
+        raise Http404("not found")
     lookup = {"pk": int(case_id)} if case_id.isdigit() else {"number": case_id}
     return get_visible_or_404(qs, request.user, **lookup)
 
@@ -385,7 +388,7 @@ def supervision_board(
     request: AuthedRequest,
     kind: str | None = Query(None, max_length=20),
     area: str | None = Query(None, max_length=24),
-    unit: int | None = None,
+    unit: Id | None = None,
     limit: int = Query(20, ge=1, le=200, description="每个等级列出的案件数"),
 ):
     """Open cases at 预警 or above in scope, grouped by level (红牌 first) with counts; items by deadline."""
@@ -485,7 +488,9 @@ def _apply(request: AuthedRequest, case: Case, action: Action, version: int | No
     except services.VersionConflict:
         return _conflict(case)
     except services.IllegalTransition as exc:
-        return Status(409, {"code": "illegal_transition", "detail": exc.message, "current_version": case.version})
+        return Status(
+            409, {"code": "illegal_transition", "detail": exc.message, "current_version": case.version}
+        )
     except ValidationError as exc:
         raise _renamed(exc) from exc
     return None

@@ -59,7 +59,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, F, Q, QuerySet, Sum
 from django.db.models.functions import Substr
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -189,9 +189,8 @@ def rollup_q(period: Period, detail: bool = False) -> Q:
     if detail:
         return Q(grain=Grain.DETAIL, day__range=(period.start, period.end))
     first_full = period.start if period.start.day == 1 else _next_month(period.start)
-    after_full = _next_month(period.end) if period.end == Period.month(period.end.year, period.end.month).end else (
-        period.end.replace(day=1)
-    )
+    ends_a_month = period.end == Period.month(period.end.year, period.end.month).end
+    after_full = _next_month(period.end) if ends_a_month else period.end.replace(day=1)
     if first_full >= after_full:  # no whole month inside
         return Q(grain=Grain.DAY, day__range=(period.start, period.end))
     q = Q(grain=Grain.MONTH, day__gte=first_full, day__lt=after_full)
@@ -279,8 +278,14 @@ class Indicators:
 
 
 RATE_NAMES = (
-    "closing_rate", "closing_on_time_rate", "handling_rate", "handling_on_time_rate", "rework_rate",
-    "overdue_rate", "extension_rate", "satisfied_share",
+    "closing_rate",
+    "closing_on_time_rate",
+    "handling_rate",
+    "handling_on_time_rate",
+    "rework_rate",
+    "overdue_rate",
+    "extension_rate",
+    "satisfied_share",
 )
 
 
@@ -332,7 +337,10 @@ def grade(value: Decimal | None, rule: ScoringRule) -> str:
     if value is None:
         return ""
     for letter, bound in (
-        (Grade.A, rule.grade_a), (Grade.B, rule.grade_b), (Grade.C, rule.grade_c), (Grade.D, rule.grade_d)
+        (Grade.A, rule.grade_a),
+        (Grade.B, rule.grade_b),
+        (Grade.C, rule.grade_c),
+        (Grade.D, rule.grade_d),
     ):
         if value >= bound:
             return str(letter)
@@ -434,7 +442,7 @@ def _plan(user: Any, f: Filters, now: datetime) -> _Plan:
             shown = shown.filter(area_code__startswith=prefix)
         for u in shown.order_by("area_code", "name"):
             listed[str(u.pk)] = Row(key=str(u.pk), code=u.area_code, name=u.name)
-        key, case_key = "unit_id", "unit_id"
+        key, case_key = F("unit_id"), F("unit_id")
     return _Plan(rollups, overdue, key, case_key, listed)
 
 
@@ -475,17 +483,22 @@ def _name_unlisted(table: dict[str, Row], f: Filters) -> None:
     if not missing:
         return
     if f.group == Group.UNIT:
-        names = dict(Unit.objects.filter(pk__in=[int(r.key) for r in missing if r.key.isdigit()])
-                     .values_list("pk", "name"))
+        names = dict(
+            Unit.objects.filter(pk__in=[int(r.key) for r in missing if r.key.isdigit()]).values_list(
+                "pk", "name"
+            )
+        )
         codes = dict(Unit.objects.filter(pk__in=names).values_list("pk", "area_code"))
         for r in missing:
             r.name = names.get(int(r.key), _("（已删除单位）")) if r.key.isdigit() else r.key
             r.code = codes.get(int(r.key), "") if r.key.isdigit() else r.key
         return
+    digits = LEVEL_DIGITS[AreaLevel(f.level or AreaLevel.COUNTY)]
     names = dict(Jurisdiction.objects.filter(code__in=[r.key for r in missing]).values_list("code", "name"))
     for r in missing:
-        base = names.get(r.key, r.key)
-        r.name = _("%(name)s本级") % {"name": base} if r.key in names else base
+        name = names.get(r.key, r.key)
+        # A shorter key holds the matters filed at a higher level (a county's own matters).
+        r.name = _("%(name)s本级") % {"name": name} if len(r.key) < digits else name
 
 
 def total(table: list[Row], *, rule: ScoringRule | None = None) -> Row:
@@ -505,18 +518,14 @@ def trend(
         starts.insert(0, date(starts[0].year - (starts[0].month == 1), (starts[0].month - 2) % 12 + 1, 1))
     span = Period(starts[0], Period.month(last.year, last.month).end)
     plan = _plan(user, Filters(span, f.group, f.level, f.kind, f.area, f.category), now)
-    rollups = plan.rollups.filter(grain=Grain.MONTH) if f.category is None else plan.rollups
     by_month: dict[date, Counts] = defaultdict(Counts)
-    month_key = "day" if f.category is None else None
-    if month_key:
-        for item in rollups.values("day").annotate(**_sums()).order_by():
-            by_month[item.pop("day")] += Counts(**{k: v or 0 for k, v in item.items()})
-    else:
-        for item in rollups.values("day").annotate(**_sums()).order_by():
-            by_month[item.pop("day").replace(day=1)] += Counts(**{k: v or 0 for k, v in item.items()})
+    # Whole months: month rows (or detail rows when a category is asked for), summed per month.
+    for item in plan.rollups.values("day").annotate(**_sums()).order_by():
+        by_month[item.pop("day").replace(day=1)] += Counts(**{k: v or 0 for k, v in item.items()})
     ends = {m: min(Period.month(m.year, m.month).end_at, now) for m in starts}
-    overdue = plan.overdue.aggregate(**{f"m{i}": Count("pk", filter=Q(deadline_at__lt=ends[m])) for i, m in
-                                        enumerate(starts)})
+    overdue = plan.overdue.aggregate(
+        **{f"m{i}": Count("pk", filter=Q(deadline_at__lt=ends[m])) for i, m in enumerate(starts)}
+    )
     out = []
     for i, m in enumerate(starts):
         counts = by_month[m]
@@ -573,3 +582,90 @@ def value(row: Row, column: Column) -> Any:
     if hasattr(row.counts, column.key):
         return getattr(row.counts, column.key)
     return getattr(row.indicators, column.key)
+
+
+# ---------------------------------------------------------------------------------------------
+# Excel (what government offices open): Chinese headers, rates as percentage cells.
+
+GRADE_COLOURS = {  # UI.md: grades A–E green, blue, yellow, red, black (the letter is always shown)
+    "A": ("#1e7b34", "#ffffff"),
+    "B": ("#1f5fbf", "#ffffff"),
+    "C": ("#f2c200", "#222222"),
+    "D": ("#c8102e", "#ffffff"),
+    "E": ("#111111", "#ffffff"),
+}
+
+
+def workbook(table: list[Row], summary: Row, f: Filters, now: datetime) -> bytes:
+    """An .xlsx of ``table`` and its 合计 row: a title, the period and data time, then one header
+    row (名称, 区划代码 and every column of COLUMNS) and one row per unit or area."""
+    import io
+
+    import xlsxwriter
+
+    buffer = io.BytesIO()
+    book = xlsxwriter.Workbook(buffer, {"in_memory": True})
+    sheet = book.add_worksheet(_("指标统计"))
+    title = book.add_format({"bold": True, "font_size": 14})
+    head = book.add_format(
+        {"bold": True, "bg_color": "#e6eef9", "border": 1, "text_wrap": True, "valign": "vcenter"}
+    )
+    text = book.add_format({"border": 1})
+    formats = {
+        "count": book.add_format({"num_format": "#,##0", "border": 1}),
+        "rate": book.add_format({"num_format": "0.00%", "border": 1}),
+        "mean": book.add_format({"num_format": "0.00", "border": 1}),
+        "score": book.add_format({"num_format": "0.00", "border": 1}),
+        "grade": book.add_format({"border": 1, "align": "center", "bold": True}),
+    }
+    grade_formats = {
+        letter: book.add_format(
+            {"border": 1, "align": "center", "bold": True, "bg_color": bg, "font_color": fg}
+        )
+        for letter, (bg, fg) in GRADE_COLOURS.items()
+    }
+    bold = {
+        kind: book.add_format({**props, "bold": True})
+        for kind, props in (
+            ("count", {"num_format": "#,##0", "border": 1}),
+            ("rate", {"num_format": "0.00%", "border": 1}),
+            ("mean", {"num_format": "0.00", "border": 1}),
+            ("score", {"num_format": "0.00", "border": 1}),
+            ("grade", {"border": 1}),
+            ("text", {"border": 1}),
+        )
+    }
+    group_label = Group(f.group).label
+    sheet.write(0, 0, _("平安建设·闭环处置指标统计（%(group)s）") % {"group": group_label}, title)
+    sheet.write(
+        1,
+        0,
+        _("统计区间：%(period)s　数据时间：%(time)s　计量单位：件、%%")
+        % {
+            "period": f.period.label(),
+            "time": timezone.localtime(now).strftime("%Y-%m-%d %H:%M"),
+        },
+    )
+    headers = [_("名称"), _("区划代码"), *[str(c.label) for c in COLUMNS]]
+    sheet.write_row(2, 0, headers, head)
+    sheet.set_row(2, 32)
+    for n, row in enumerate([*table, summary], start=3):
+        last = row is summary
+        sheet.write_string(n, 0, row.name, bold["text"] if last else text)
+        sheet.write_string(n, 1, row.code, bold["text"] if last else text)
+        for i, column in enumerate(COLUMNS, start=2):
+            raw = value(row, column)
+            fmt = bold[column.kind] if last else formats[column.kind]
+            if column.kind == "grade":
+                sheet.write_string(n, i, raw or "—", grade_formats.get(raw, fmt))
+            elif raw is None:
+                sheet.write_string(n, i, "—", fmt)
+            else:
+                sheet.write_number(n, i, float(raw), fmt)
+    sheet.set_column(0, 0, 24)
+    sheet.set_column(1, 1, 14)
+    sheet.set_column(2, len(headers) - 1, 11)
+    sheet.freeze_panes(3, 1)
+    sheet.autofilter(2, 0, 2 + len(table), len(headers) - 1)
+    book.close()
+    return buffer.getvalue()

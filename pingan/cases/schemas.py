@@ -2,7 +2,7 @@
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any
 from uuid import UUID
 
 from django.db import models
@@ -11,6 +11,9 @@ from ninja import Field, Schema
 from pydantic import ConfigDict
 
 from pingan.cases.choices import Status, Supervision
+
+# A database id: larger values would overflow the integer column (a 500 instead of an answer).
+Id = Annotated[int, Field(ge=1, le=2**63 - 1)]
 
 
 class Mine(models.TextChoices):
@@ -43,7 +46,7 @@ class CaseFilters(Schema):
     kind: str | None = Field(None, max_length=20, description="案件类型，如 event")
     category: str | None = Field(None, max_length=40, description="事件分类代码（事件类案件）")
     area: str | None = Field(None, max_length=24, description="区划代码：该区划及其下级")
-    unit: int | None = Field(None, description="责任单位 id")
+    unit: Id | None = Field(None, description="责任单位 id")
     overdue: bool | None = Field(None, description="true：在办且已超期；false：未超期")
     supervision: list[Supervision] = Field(default_factory=list, description="督办等级，可多选")
     registered_from: date | None = Field(None, description="登记日期起（含）")
@@ -181,10 +184,10 @@ class ActionIn(Schema):
 
     model_config = ConfigDict(extra="forbid")
 
-    version: int = Field(..., ge=0, description="客户端看到的版本（乐观锁）")
+    version: int = Field(..., ge=0, le=2**31 - 1, description="客户端看到的版本（乐观锁）")
     note: str = Field("", max_length=2000)
-    unit_id: int | None = Field(None, description="派遣/转办的责任单位")
-    unit_ids: list[int] | None = Field(None, max_length=20, description="协办单位")
+    unit_id: Id | None = Field(None, description="派遣/转办的责任单位")
+    unit_ids: list[Id] | None = Field(None, max_length=20, description="协办单位")
     amount: Decimal | None = Field(None, description="延期时长（按案件的期限单位）")
     satisfaction: int | None = Field(None, description="满意度 1–5")
     tier: int | None = Field(None, description="提级到的层级")

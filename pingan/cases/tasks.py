@@ -25,6 +25,9 @@ def sweep_deadlines() -> dict[str, int]:
     """The deadline sweep (督办扫描): raise every due 预警, 黄牌 and 红牌 once; returns the counts."""
     raised = sweep()
     # Counts only (no case titles or names: logs carry no personal data). Quiet when nothing was due.
-    log.log(logging.INFO if any(raised.values()) else logging.DEBUG, "deadline sweep: %s",
-            ", ".join(f"{action}={count}" for action, count in raised.items()))
+    log.log(
+        logging.INFO if any(raised.values()) else logging.DEBUG,
+        "deadline sweep: %s",
+        ", ".join(f"{action}={count}" for action, count in raised.items()),
+    )
     return raised

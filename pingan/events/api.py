@@ -220,6 +220,12 @@ def _event_out(case: Case) -> dict[str, Any]:
     }
 
 
+def _distance(case: Case, other: Case) -> float | None:
+    if case.lat is None or case.lon is None or other.lat is None or other.lon is None:
+        return None
+    return round(distance_m(case.lat, case.lon, other.lat, other.lon), 1)
+
+
 # --- routes ------------------------------------------------------------------------------------
 
 
@@ -229,20 +235,19 @@ def categories(
     include_inactive: bool = Query(False, description="also list categories that are switched off"),
 ):
     """The catalogue as a tree: 大类 with their 小类 (reference data, the same for every user)."""
-    rows = Category.objects.select_related("default_unit").order_by("order", "code")
+    qs = Category.objects.select_related("default_unit").order_by("order", "code")
     if not include_inactive:
-        rows = rows.filter(active=True)
-    rows = list(rows)
-    tree = [
-        {"code": c.code, "name": c.name, "platform": c.platform, "active": c.active, "children": []}
+        qs = qs.filter(active=True)
+    rows = list(qs)
+    by_id: dict[int, dict[str, Any]] = {
+        c.pk: {"code": c.code, "name": c.name, "platform": c.platform, "active": c.active, "children": []}
         for c in rows
         if c.parent_id is None
-    ]
-    by_id = {c.pk: node for c, node in zip([c for c in rows if c.parent_id is None], tree, strict=True)}
+    }
     for c in rows:
         if c.parent_id is not None and c.parent_id in by_id:
             by_id[c.parent_id]["children"].append(_leaf(c))
-    return tree
+    return list(by_id.values())
 
 
 @router.post("/", response={200: EventOut, 201: EventOut})
@@ -314,9 +319,7 @@ def suggestion(request: AuthedRequest, case_id: int):
                 "status": other.status,
                 "registered_at": other.registered_at,
                 "score": score,
-                "distance_m": round(distance_m(case.lat, case.lon, other.lat, other.lon), 1)
-                if None not in (case.lat, case.lon, other.lat, other.lon)
-                else None,
+                "distance_m": _distance(case, other),
             }
             for other, score in duplicates
             if other.pk in visible

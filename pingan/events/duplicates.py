@@ -36,7 +36,7 @@ STOP_WORDS = frozenset(
     re.findall(
         r"\S+",
         "我们 他们 有人 没有 一个 一些 一直 现在 目前 已经 问题 情况 反映 反应 群众 市民 希望 请求 要求 "
-        "尽快 处理 解决 相关 部门 附近 位置 地方",
+        "尽快 处理 解决 相关 部门 附近 位置 地方 群众反映 市民反映 有人反映 来电反映",
     )
 )
 _WORD = re.compile(r"\w", re.UNICODE)
@@ -82,7 +82,7 @@ def distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
 def find_duplicates(case: Case) -> list[tuple[Case, float]]:
     """Open events that look like the same matter as ``case``, best first, with their scores."""
     event = getattr(case, "event", None)
-    if event is None or case.merged_into_id is not None:
+    if event is None or case.merged_into_id is not None or case.status not in OPEN_STATUSES:
         return []
     metres = float(settings.DUPLICATE_METRES)
     hours = float(settings.DUPLICATE_HOURS)

@@ -123,14 +123,16 @@ class Category(TimeStampedModel):
     @property
     def usable(self) -> bool:
         """Whether new events may be filed under it: an active 小类 of an active 大类."""
-        return bool(self.active and self.parent_id and self.parent.active and self.deadline_unit)
+        parent = self.parent
+        return bool(self.active and parent is not None and parent.active and self.deadline_unit)
 
     def clean(self) -> None:
         errors: dict[str, list[Any]] = {}
         if not CODE_RE.match(self.code or ""):
             errors["code"] = [_("代码只能由字母、数字、下划线和连字符组成，最长 20 位")]
-        if self.parent_id:
-            if self.parent.parent_id:
+        parent = self.parent
+        if parent is not None:
+            if parent.parent_id:
                 errors["parent"] = [_("只分大类、小类两级")]
             if not self.deadline_unit or not self.deadline_amount or self.deadline_amount <= 0:
                 errors["deadline_amount"] = [_("小类须有处置期限")]

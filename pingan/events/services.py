@@ -23,7 +23,7 @@ from pingan.accounts.choices import Role
 from pingan.accounts.models import Unit
 from pingan.cases import kinds
 from pingan.cases import services as cases
-from pingan.cases.choices import Action, Channel, Status, Tier
+from pingan.cases.choices import Action, Channel, DeadlineUnit, Status, Tier
 from pingan.cases.models import Attachment, Case, Step
 from pingan.core.crypto import blind_index
 from pingan.core.notify import notify
@@ -121,7 +121,7 @@ def intake(
                 address=address,
                 requester=person,
                 # The category's deadline policy (DOMAIN §2: each category carries its own).
-                policy=kinds.DeadlinePolicy(category_obj.deadline_unit, category_obj.deadline_amount),
+                policy=policy_of(category_obj),
                 tier=Tier.VILLAGE if solved_on_spot else Tier.TOWNSHIP,
                 at=at,
                 solved_on_spot=solved_on_spot,
@@ -144,6 +144,13 @@ def intake(
             raise
         return _replay(first, fingerprint), False
     return case, True
+
+
+def policy_of(category: Category) -> kinds.DeadlinePolicy:
+    """The category's deadline policy (a usable 小类 always has one)."""
+    if not category.deadline_unit or category.deadline_amount is None:
+        raise ValidationError({"category": [_("「%(name)s」没有处置期限") % {"name": category.name}]})
+    return kinds.DeadlinePolicy(DeadlineUnit(category.deadline_unit), category.deadline_amount)
 
 
 def _check_actor(actor: Any) -> None:
@@ -309,18 +316,16 @@ def _requester(
         return people.create_person(actor, name=name, phone=phone, jurisdiction=jurisdiction)
     except ValidationError as exc:
         renamed = {"name": "requester_name", "phone": "requester_phone"}
-        raise ValidationError(
-            {
-                renamed.get(f, f): errs
-                for f, errs in getattr(exc, "error_dict", {"requester": exc.error_list}).items()
-            }
-        ) from exc
+        errors = exc.error_dict if hasattr(exc, "error_dict") else {"requester": exc.error_list}
+        raise ValidationError({renamed.get(f, f): errs for f, errs in errors.items()}) from exc
 
 
 def _attach(case: Case, photos: list[Any]) -> None:
     if not photos:
         return
-    step = Step.objects.filter(case=case).order_by("id").first()
+    step = Step.objects.filter(case=case).order_by("id").first()  # the register step
+    if step is None:
+        return
     for photo in photos:
         name = str(getattr(photo, "name", "photo"))[-200:]
         Attachment.objects.create(

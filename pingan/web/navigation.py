@@ -68,7 +68,15 @@ NAVIGATION: tuple[NavSection, ...] = (
     NavSection("risks", _("风险隐患"), (NavEntry("risks:list", _("风险隐患")),)),
     NavSection("inspections", _("督查检查"), (NavEntry("inspections:list", _("督查检查"), OFFICE_ROLES),)),
     NavSection("assessment", _("考核"), (NavEntry("assessment:index", _("考核评价"), OFFICE_ROLES),)),
-    NavSection("statistics", _("统计"), (NavEntry("dashboard:index", _("统计分析"), OFFICE_ROLES),)),
+    NavSection(
+        "statistics",
+        _("统计"),
+        (
+            NavEntry("dashboard:index", _("统计分析"), OFFICE_ROLES),
+            NavEntry("cases:indicators", _("指标统计"), OFFICE_ROLES),
+            NavEntry("cases:scorecard", _("单位考评"), OFFICE_ROLES),
+        ),
+    ),
     NavSection("map", _("地图"), (NavEntry("map", _("网格地图")),)),
     NavSection(
         "manage",
@@ -96,10 +104,11 @@ def _url(name: str) -> str | None:
         return None
 
 
-def _is_current(url_name: str, current: str) -> bool:
-    """The entry is current on its own page and, for namespaced pages, on its app's other pages."""
-    if url_name == current:
-        return True
+def _is_current(url_name: str, current: str, exact: bool = False) -> bool:
+    """The entry is current on its own page and, for namespaced pages, on its app's other pages
+    (unless ``exact``: the page has an entry of its own)."""
+    if url_name == current or exact:
+        return url_name == current
     namespace = url_name.rpartition(":")[0]
     return bool(namespace) and current.rpartition(":")[0] == namespace
 
@@ -110,6 +119,10 @@ def navigation_for(
     """Sections with the links ``user`` may follow; empty sections are dropped."""
     if not getattr(user, "is_authenticated", False):
         return []
+    sections = list(sections)
+    # When the page has an entry of its own, only that entry is current (two entries of one
+    # app, e.g. cases:indicators and cases:scorecard, must not both light up).
+    exact = any(e.url_name == current_url_name for s in sections for e in s.entries)
     result = []
     for section in sections:
         links = []
@@ -120,7 +133,9 @@ def navigation_for(
             if url is None:
                 continue
             links.append(
-                NavLink(url, entry.label, entry.url_name, _is_current(entry.url_name, current_url_name))
+                NavLink(
+                    url, entry.label, entry.url_name, _is_current(entry.url_name, current_url_name, exact)
+                )
             )
         if links:
             result.append({"key": section.key, "label": section.label, "links": links})

@@ -533,3 +533,50 @@ def test_supervision_board_groups_open_cases_by_level(new_case, actors, units, p
     assert [i["number"] for i in body["levels"][0]["items"]] == [red.number]
     assert login(personas.jiangshan_dispatcher).get("/api/cases/supervision").json()["total"] == 0
     assert login(actors["dispatcher"]).get("/api/cases/supervision?area=330881").json()["total"] == 0
+
+
+# ---------------------------------------------------------------------------------------------
+# Cost
+
+
+def test_list_and_detail_queries_do_not_grow_with_rows(
+    new_case, actors, units, django_assert_max_num_queries
+):
+    cases = [dispatched(new_case, actors, units) for _ in range(6)]
+    for case in cases[:3]:
+        upload(
+            login(actors["dispatcher"]),
+            case,
+            SimpleUploadedFile("a.png", PNG),
+            SimpleUploadedFile("b.png", PNG),
+        )
+    client = login(actors["dispatcher"])
+    # session, user, scope codes, scope units, then one query for the page / the GROUP BY.
+    with django_assert_max_num_queries(5):
+        assert len(client.get("/api/cases/?mine=done&page_size=100").json()["items"]) == 6
+    with django_assert_max_num_queries(5):
+        client.get("/api/cases/counts?overdue=true")
+    # … case, co-handlers, steps with actors and units, attachments, and the scope check of the offer.
+    with django_assert_max_num_queries(9):
+        assert len(client.get(f"/api/cases/{cases[0].pk}").json()["timeline"]) == 3
+
+
+def test_extension_through_the_api_moves_the_deadline(new_case, actors, units):
+    case = new_case(policy=URGENT, at=timezone.now())
+    transition(case, Action.DISPATCH, actor=actors["dispatcher"], unit=units.kecheng_police)
+    deadline = Case.objects.get(pk=case.pk).deadline_at
+    asked = act(login(actors["handler"]), case, "request_extension", version=1, amount="12", note="需协调")
+    assert asked.status_code == 200 and asked.json()["extension_pending"] is True
+    approved = act(login(actors["dispatcher"]), case, "approve_extension", version=2).json()
+    assert approved["extension_count"] == 1 and approved["extension_pending"] is False
+    assert Case.objects.get(pk=case.pk).deadline_at == deadline + timedelta(hours=12)
+
+
+def test_ids_too_large_for_the_database_are_422_or_404(new_case, actors):
+    case = new_case()
+    client = login(actors["dispatcher"])
+    big = "9" * 25
+    assert client.get(f"/api/cases/?unit={big}").status_code == 422
+    assert client.get(f"/api/cases/supervision?unit={big}").status_code == 422
+    assert client.get(f"/api/cases/{big}").status_code == 404
+    assert act(client, case, "dispatch", version=0, unit_id=int(big)).status_code == 422

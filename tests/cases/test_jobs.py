@@ -7,6 +7,8 @@ skipped without Redis, unless PINGAN_REQUIRE_REDIS=1 (CI), which turns the skip 
 
 from __future__ import annotations
 
+import contextlib
+import itertools
 import os
 import signal
 import subprocess
@@ -36,8 +38,13 @@ WORKER_TIMEOUT = 60  # seconds for the worker to start and run one sweep
 def _overdue(register_case, actors, units):
     """Registered and dispatched Monday 2026-11-02 09:00: long past 预警, 黄牌 and 红牌 by now."""
     case = register_case(at=local(2026, 11, 2, 9, 0))
-    transition(case, Action.DISPATCH, actor=actors["dispatcher"], unit=units.kecheng_police,
-               at=local(2026, 11, 2, 9, 0))
+    transition(
+        case,
+        Action.DISPATCH,
+        actor=actors["dispatcher"],
+        unit=units.kecheng_police,
+        at=local(2026, 11, 2, 9, 0),
+    )
     return case
 
 
@@ -58,12 +65,14 @@ def test_without_redis_the_sweep_task_runs_in_process_and_raises_the_cards(new_c
 
 
 def test_beat_sends_the_sweep_every_configured_seconds_and_drops_stale_ones(settings):
-    assert settings.SWEEP_SECONDS == int(os.environ.get("PINGAN_SWEEP_SECONDS", "60"))
+    assert int(os.environ.get("PINGAN_SWEEP_SECONDS", "60")) == settings.SWEEP_SECONDS
     entry = app.conf.beat_schedule["sweep-deadlines"]
     assert entry["task"] == SWEEP_TASK == "pingan.cases.tasks.sweep_deadlines"
     assert entry["schedule"] == float(settings.SWEEP_SECONDS)
     assert beat_schedule(90)["sweep-deadlines"] == {
-        "task": SWEEP_TASK, "schedule": 90.0, "options": {"expires": 90.0},
+        "task": SWEEP_TASK,
+        "schedule": 90.0,
+        "options": {"expires": 90.0},
     }
 
 
@@ -89,8 +98,9 @@ def test_worker_and_beat_refuse_to_start_without_redis(command, settings, capsys
 
 def test_the_pingan_worker_command_exits_non_zero_without_redis():
     env = {k: v for k, v in os.environ.items() if k != "PINGAN_REDIS_URL"}
-    done = subprocess.run([str(PINGAN), "worker", "--concurrency", "1"], env=env, capture_output=True,
-                          text=True, timeout=60)
+    done = subprocess.run(
+        [str(PINGAN), "worker", "--concurrency", "1"], env=env, capture_output=True, text=True, timeout=60
+    )
     assert done.returncode == 2
     assert "needs PINGAN_REDIS_URL" in done.stderr
     assert "Traceback" not in done.stderr
@@ -145,7 +155,9 @@ class FakeServer:
 def test_the_gunicorn_master_starts_exactly_one_sweeper_and_stops_it_on_exit(fake_popen):
     gunicorn_conf.when_ready(FakeServer())
     gunicorn_conf.when_ready(FakeServer())  # a second call (e.g. a reload) starts no second sweeper
-    assert fake_popen.started == [[sys.executable, "-m", "pingan.cli", "sweep", "--every", "45"]]
+    assert fake_popen.started == [
+        [sys.executable, "-m", "pingan.cli", "sweep", "--every", "45", "--parent", str(os.getpid())]
+    ]
     sweeper = jobs._sweeper
     gunicorn_conf.on_exit(FakeServer())
     assert sweeper.returncode == -signal.SIGTERM
@@ -168,6 +180,25 @@ def test_with_redis_the_web_server_starts_no_sweeper(fake_popen, monkeypatch):
     jobs.stop_sweeper()  # nothing to stop: no error
 
 
+@pytest.mark.parametrize(("run_main", "started"), [(None, 1), ("true", 0)])
+def test_serve_dev_starts_one_sweeper_outside_the_autoreloader_child(
+    fake_popen, monkeypatch, run_main, started
+):
+    """runserver's autoreloader runs `pingan serve --dev` again with RUN_MAIN=true: that one starts none."""
+    import pingan.cli
+
+    calls = []
+    monkeypatch.setattr(pingan.cli, "_call", lambda *args: calls.append(args))
+    if run_main:
+        monkeypatch.setenv("RUN_MAIN", run_main)
+    else:
+        monkeypatch.delenv("RUN_MAIN", raising=False)
+    assert main(["serve", "--dev", "--bind", "127.0.0.1:9"]) == 0
+    assert calls[-1][0] == "runserver"
+    assert len(fake_popen.started) == started
+    assert jobs._sweeper is None  # stopped when runserver returns
+
+
 def test_run_every_repeats_the_job_and_survives_a_failing_run():
     calls: list[float] = []
     stop = threading.Event()
@@ -184,7 +215,7 @@ def test_run_every_repeats_the_job_and_survives_a_failing_run():
     thread.join(timeout=10)
     assert not thread.is_alive()
     assert len(calls) == 4
-    assert all(b - a >= 0.04 for a, b in zip(calls, calls[1:], strict=False))
+    assert all(b - a >= 0.04 for a, b in itertools.pairwise(calls))
 
 
 def test_run_every_stops_when_its_parent_is_gone():
@@ -205,8 +236,13 @@ def test_pingan_serve_with_two_workers_runs_one_sweeper_and_takes_it_down_on_exi
     env.update(PINGAN_VAR_DIR=str(tmp_path), PINGAN_SWEEP_SECONDS="3600")
     port = _free_port()
     log = (tmp_path / "serve.log").open("wb")
-    proc = subprocess.Popen([str(PINGAN), "serve", "--workers", "2", "--bind", f"127.0.0.1:{port}"],
-                            env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    proc = subprocess.Popen(
+        [str(PINGAN), "serve", "--workers", "2", "--bind", f"127.0.0.1:{port}"],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     try:
         deadline = time.monotonic() + 60
         children: list[list[str]] = []
@@ -217,11 +253,11 @@ def test_pingan_serve_with_two_workers_runs_one_sweeper_and_takes_it_down_on_exi
             time.sleep(0.2)
         time.sleep(1)  # a second sweeper, if any, would have started by now
         children = [_cmdline(pid) for pid in _children(proc.pid)]
-        sweepers = [argv for argv in children if argv[-3:-1] == ["sweep", "--every"]]
+        sweepers = [argv for argv in children if argv[-5:-3] == ["sweep", "--every"]]
         assert len(sweepers) == 1, (children, (tmp_path / "serve.log").read_text(errors="replace")[-3000:])
-        assert sweepers[0][-1] == "3600"
+        assert sweepers[0][-3:] == ["3600", "--parent", str(proc.pid)]
         assert len(children) == 3  # two gunicorn workers and the sweeper
-        sweeper_pid = next(pid for pid in _children(proc.pid) if _cmdline(pid)[-3:-1] == ["sweep", "--every"])
+        sweeper_pid = next(pid for pid in _children(proc.pid) if _cmdline(pid)[-5:-3] == ["sweep", "--every"])
         proc.terminate()
         proc.wait(timeout=30)
         for _ in range(100):
@@ -272,9 +308,16 @@ def test_a_real_worker_runs_the_sweep_sent_through_redis(tree, units, actors, tm
     url = _redis_url()
     database_url = _shared_database_url()
     case = _overdue(
-        lambda at: register("event", actor=actors["dispatcher"], title="占道经营",
-                            jurisdiction=tree.kecheng_grid, channel=Channel.GRID, at=at),
-        actors, units,
+        lambda at: register(
+            "event",
+            actor=actors["dispatcher"],
+            title="占道经营",
+            jurisdiction=tree.kecheng_grid,
+            channel=Channel.GRID,
+            at=at,
+        ),
+        actors,
+        units,
     )
     queue = f"pingan-test-{uuid.uuid4().hex}"  # no other worker on this Redis takes our task
     env = dict(os.environ, PINGAN_REDIS_URL=url, PINGAN_DATABASE_URL=database_url, PINGAN_LOG_LEVEL="INFO")
@@ -283,7 +326,10 @@ def test_a_real_worker_runs_the_sweep_sent_through_redis(tree, units, actors, tm
     log = log_path.open("wb")
     worker = subprocess.Popen(
         [str(PINGAN), "worker", "--concurrency", "1", "--queues", queue],
-        env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
     client = _client(url)
     result = None
@@ -293,8 +339,11 @@ def test_a_real_worker_runs_the_sweep_sent_through_redis(tree, units, actors, tm
         assert raised == {"warn": 1, "yellow_card": 1, "red_card": 1}
         case.refresh_from_db()
         assert case.supervision == Supervision.RED
-        assert list(Step.objects.filter(case=case, action__in=[Action.WARN, Action.YELLOW_CARD, Action.RED_CARD])
-                    .order_by("pk").values_list("action", flat=True)) == ["warn", "yellow_card", "red_card"]
+        assert list(
+            Step.objects.filter(case=case, action__in=[Action.WARN, Action.YELLOW_CARD, Action.RED_CARD])
+            .order_by("pk")
+            .values_list("action", flat=True)
+        ) == ["warn", "yellow_card", "red_card"]
         assert "deadline sweep: warn=1, yellow_card=1, red_card=1" in log_path.read_text(errors="replace")
     finally:
         _stop(worker)
@@ -345,22 +394,14 @@ def _clean_redis(url: str, queue: str, result) -> None:
 def _stop(proc: subprocess.Popen) -> None:
     """SIGTERM the process group we started, then SIGKILL it if it lingers."""
     if proc.poll() is None:
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGTERM)
-        except ProcessLookupError:
-            pass
-        try:
+        with contextlib.suppress(subprocess.TimeoutExpired):
             proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            pass
-    try:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(proc.pid, signal.SIGKILL)  # any child left in the group
-    except (ProcessLookupError, PermissionError):
-        pass
-    try:
+    with contextlib.suppress(subprocess.TimeoutExpired):
         proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        pass
 
 
 def _children(pid: int) -> list[int]:

@@ -79,7 +79,7 @@ def test_catalogue_import_names_missing_columns(db):
 
 
 def test_catalogue_import_refuses_unknown_file_types_and_empty_files(db):
-    with pytest.raises(ImportFailed, match="不支持的文件类型 .txt"):
+    with pytest.raises(ImportFailed, match=r"不支持的文件类型 \.txt"):
         import_catalogue_bytes("c.txt", b"x")
     with pytest.raises(ImportFailed, match="文件为空"):
         import_catalogue_bytes("c.csv", b"")
@@ -97,7 +97,9 @@ def test_catalogue_import_reads_excel_and_updates_by_code(db):
     book.save(data)
     assert "新增 2" in import_catalogue_bytes("c.xlsx", data.getvalue())
     # The same code again with a new deadline: updated in place, not duplicated.
-    import_catalogue_bytes("c.csv", _csv("违法建设,,04,监管执法,,,,,\n违法建设,违法建设,0401,,,,20,自然日,\n"))
+    import_catalogue_bytes(
+        "c.csv", _csv("违法建设,,04,监管执法,,,,,\n违法建设,违法建设,0401,,,,20,自然日,\n")
+    )
     building = Category.objects.get(code="0401")
     assert (building.deadline_amount, building.deadline_unit) == (20, DeadlineUnit.CALENDAR_DAYS)
     assert Category.objects.count() == 2
@@ -126,7 +128,16 @@ def test_default_catalogue_loads_realistic_categories(db):
         category = leaves.get(name=name)
         assert (category.deadline_unit, category.deadline_amount) == (unit, amount), name
     assert leaves.get(name="燃气泄漏").urgent is True
-    for name in ("占道经营", "噪声扰民", "消防通道堵塞", "安全隐患", "治安隐患", "道路破损", "路灯不亮", "邻里纠纷"):
+    for name in (
+        "占道经营",
+        "噪声扰民",
+        "消防通道堵塞",
+        "安全隐患",
+        "治安隐患",
+        "道路破损",
+        "路灯不亮",
+        "邻里纠纷",
+    ):
         assert leaves.filter(name=name).exists(), name
     # Loading it again refreshes by code: nothing is duplicated.
     assert "新增 0，更新 58" in load_default_catalogue()
