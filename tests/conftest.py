@@ -28,6 +28,17 @@ def _fast_password_hashing(settings):
 
 
 @pytest.fixture(autouse=True)
+def _chinese_by_default():
+    """Every test starts in the platform's language, whatever an earlier test activated."""
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
+
+
+@pytest.fixture(autouse=True)
 def _calendar_seeded(request):
     """Tests that flush the database (transactional_db, live_server) remove the seeded calendar;
     put it back before any test that uses the database."""

@@ -4,7 +4,7 @@ Every read goes through the scoping function (a case outside the caller's scope 
 every change goes through services.transition. No postponed annotations: ninja needs real ones.
 """
 
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from pathlib import PurePath
 from typing import Any
 from urllib.parse import quote
@@ -122,7 +122,7 @@ def done_q(user: Any) -> Q:
     return Q(pk__in=Step.objects.filter(actor_id=user.pk).values("case_id"))
 
 
-def _day_start(day: Any) -> datetime:
+def _day_start(day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=calendar.local_zone())
 
 
@@ -393,7 +393,7 @@ def supervision_board(
 ):
     """Open cases at 预警 or above in scope, grouped by level (红牌 first) with counts; items by deadline."""
     now = timezone.now()
-    filters = CaseFilters(kind=kind, area=area, unit=unit)
+    filters = CaseFilters.model_validate({"kind": kind, "area": area, "unit": unit})
     qs = filter_cases(request.user, filters, now).filter(
         status__in=OPEN_STATUSES, supervision__gte=Supervision.WARNING
     )
@@ -571,6 +571,6 @@ def upload_attachments(
         for upload, content_type in checked:
             name = PurePath(upload.name or "").name[:200] or "file"
             Attachment.objects.create(
-                step=step, file=upload, name=name, content_type=content_type, size=upload.size
+                step=step, file=upload, name=name, content_type=content_type, size=upload.size or 0
             )
     return _detail_of(request, case.pk)

@@ -15,7 +15,16 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from pingan.cases.choices import OPEN_STATUSES, Action, Channel, DeadlineUnit, Grain, Status, Supervision, Tier
+from pingan.cases.choices import (
+    OPEN_STATUSES,
+    Action,
+    Channel,
+    DeadlineUnit,
+    Grain,
+    Status,
+    Supervision,
+    Tier,
+)
 from pingan.core.scoping import ScopedQuerySet
 
 CLOCK = ["dispatched", "handling"]  # statuses in which the unit's clock runs (choices.CLOCK_STATUSES)
@@ -43,18 +52,30 @@ class Case(models.Model):
     tier = models.PositiveSmallIntegerField(_("层级"), choices=Tier.choices, default=Tier.TOWNSHIP)
 
     unit = models.ForeignKey(
-        "accounts.Unit", verbose_name=_("责任单位"), null=True, blank=True, on_delete=models.PROTECT,
+        "accounts.Unit",
+        verbose_name=_("责任单位"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
         related_name="cases",
     )
     cohandlers = models.ManyToManyField(
         "accounts.Unit", verbose_name=_("协办单位"), blank=True, related_name="cohandled_cases"
     )
     requester = models.ForeignKey(
-        "people.Person", verbose_name=_("反映人"), null=True, blank=True, on_delete=models.PROTECT,
+        "people.Person",
+        verbose_name=_("反映人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
         related_name="cases",
     )
     reporter = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("登记人"), null=True, blank=True, on_delete=models.PROTECT,
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("登记人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
         related_name="reported_cases",
     )
     merged_into = models.ForeignKey(
@@ -72,7 +93,9 @@ class Case(models.Model):
     handled_at = models.DateTimeField(_("处置反馈时间"), null=True, blank=True)
     closed_at = models.DateTimeField(_("结案时间"), null=True, blank=True)
 
-    supervision = models.PositiveSmallIntegerField(_("督办"), choices=Supervision.choices, default=Supervision.NONE)
+    supervision = models.PositiveSmallIntegerField(
+        _("督办"), choices=Supervision.choices, default=Supervision.NONE
+    )
     extension_count = models.PositiveSmallIntegerField(_("延期次数"), default=0)
     extension_pending = models.BooleanField(_("延期待批"), default=False)
     rework_count = models.PositiveSmallIntegerField(_("返工次数"), default=0)
@@ -125,11 +148,20 @@ class Step(models.Model):
     to_status = models.CharField(_("新状态"), max_length=20, blank=True)
     at = models.DateTimeField(_("时间"), default=timezone.now)
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("操作人"), null=True, blank=True, on_delete=models.PROTECT,
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("操作人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
         related_name="+",
     )
     unit = models.ForeignKey(
-        "accounts.Unit", verbose_name=_("单位"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        "accounts.Unit",
+        verbose_name=_("单位"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     note = models.TextField(_("意见"), blank=True)
     data = models.JSONField(_("数据"), default=dict, blank=True)
@@ -157,12 +189,18 @@ class Attachment(models.Model):
         verbose_name = _("附件")
         verbose_name_plural = _("附件")
 
+    def __str__(self) -> str:
+        return self.name
+
 
 class CaseSequence(models.Model):
     """Per-county, per-day counter behind readable case numbers (330881-20261128-00012)."""
 
     prefix = models.CharField(max_length=20, primary_key=True)
     last = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.prefix} {self.last}"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -171,9 +209,24 @@ class CaseSequence(models.Model):
 
 ROLLUP_KEY = ("grain", "day", "unit_id", "area_code", "kind", "category_id")
 ROLLUP_COUNTERS = (
-    "registered", "cancelled", "on_spot", "dispatched", "returned", "handled", "handled_on_time",
-    "closed", "closed_on_time", "reworks", "reworked", "extensions", "parked", "yellow_cards",
-    "red_cards", "satisfaction_sum", "satisfaction_count", "satisfied",
+    "registered",
+    "cancelled",
+    "on_spot",
+    "dispatched",
+    "returned",
+    "handled",
+    "handled_on_time",
+    "closed",
+    "closed_on_time",
+    "reworks",
+    "reworked",
+    "extensions",
+    "parked",
+    "yellow_cards",
+    "red_cards",
+    "satisfaction_sum",
+    "satisfaction_count",
+    "satisfied",
 )
 
 
@@ -232,9 +285,13 @@ class ScoringRule(models.Model):
 
     name = models.CharField(_("名称"), max_length=60, default="默认规则")
     weight_handled = models.DecimalField(_("处置率权重"), max_digits=5, decimal_places=2, default=30)
-    weight_handled_on_time = models.DecimalField(_("按期处置率权重"), max_digits=5, decimal_places=2, default=20)
+    weight_handled_on_time = models.DecimalField(
+        _("按期处置率权重"), max_digits=5, decimal_places=2, default=20
+    )
     weight_rework = models.DecimalField(_("(1−返工率)权重"), max_digits=5, decimal_places=2, default=20)
-    weight_overdue = models.DecimalField(_("(1−超期待处置率)权重"), max_digits=5, decimal_places=2, default=20)
+    weight_overdue = models.DecimalField(
+        _("(1−超期待处置率)权重"), max_digits=5, decimal_places=2, default=20
+    )
     weight_extension = models.DecimalField(_("(1−延期率)权重"), max_digits=5, decimal_places=2, default=10)
     grade_a = models.DecimalField(_("A 级下限"), max_digits=5, decimal_places=2, default=90)
     grade_b = models.DecimalField(_("B 级下限"), max_digits=5, decimal_places=2, default=75)
@@ -247,7 +304,9 @@ class ScoringRule(models.Model):
         verbose_name = _("考评规则")
         verbose_name_plural = _("考评规则")
         constraints = [
-            models.UniqueConstraint(fields=["is_active"], condition=Q(is_active=True), name="one_active_scoring_rule")
+            models.UniqueConstraint(
+                fields=["is_active"], condition=Q(is_active=True), name="one_active_scoring_rule"
+            )
         ]
 
     def __str__(self) -> str:
@@ -262,7 +321,10 @@ class ScoringRule(models.Model):
         from django.core.exceptions import ValidationError
 
         weights = (
-            self.weight_handled + self.weight_handled_on_time + self.weight_rework + self.weight_overdue
+            self.weight_handled
+            + self.weight_handled_on_time
+            + self.weight_rework
+            + self.weight_overdue
             + self.weight_extension
         )
         if weights != 100:

@@ -49,6 +49,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Any
+
 from django.db import connection, transaction
 from django.db import models as dj
 from django.db.models import (
@@ -163,11 +164,18 @@ def apply(case: Case, step: Step, previous: dict | None) -> None:
             # (提级 clears it; nothing changes it between the report and this step).
             deadline = (previous or {}).get("deadline_at")
             on_time = deadline is None or report.at <= deadline
-            bump(case, report.unit_id, local_day(report.at), {"handled": -1, "handled_on_time": -int(on_time)})
+            bump(
+                case, report.unit_id, local_day(report.at), {"handled": -1, "handled_on_time": -int(on_time)}
+            )
     if step.action == Action.EVALUATE:
         earlier = _last(case, step, Action.EVALUATE)
         if earlier is not None:
-            bump(case, earlier.unit_id, local_day(earlier.at), _evaluation(earlier.data.get("satisfaction", 0), -1))
+            bump(
+                case,
+                earlier.unit_id,
+                local_day(earlier.at),
+                _evaluation(earlier.data.get("satisfaction", 0), -1),
+            )
 
 
 def _last(case: Case, step: Step, action: str) -> Step | None:
@@ -240,7 +248,9 @@ def _counter_expressions() -> dict[str, Sum]:
         & (Q(case__deadline_at__isnull=True) | Q(case__handled_at__lte=F("case__deadline_at")))
     )
     first_rework = ~Exists(Step.objects.filter(**same_case, action=Action.REWORK, id__lt=OuterRef("id")))
-    latest_evaluation = ~Exists(Step.objects.filter(**same_case, action=Action.EVALUATE, id__gt=OuterRef("id")))
+    latest_evaluation = ~Exists(
+        Step.objects.filter(**same_case, action=Action.EVALUATE, id__gt=OuterRef("id"))
+    )
     score = Coalesce(F("case__satisfaction"), Value(0))
     return {
         "registered": _one((Action.REGISTER, Action.SOLVE_ON_SPOT)),
@@ -265,9 +275,21 @@ def _counter_expressions() -> dict[str, Sum]:
 
 
 COUNTED_ACTIONS = [
-    Action.REGISTER, Action.SOLVE_ON_SPOT, Action.CANCEL, Action.MERGE, Action.DISPATCH, Action.TRANSFER,
-    Action.RETURN, Action.REPORT, Action.CLOSE, Action.REWORK, Action.APPROVE_EXTENSION, Action.PARK,
-    Action.YELLOW_CARD, Action.RED_CARD, Action.EVALUATE,
+    Action.REGISTER,
+    Action.SOLVE_ON_SPOT,
+    Action.CANCEL,
+    Action.MERGE,
+    Action.DISPATCH,
+    Action.TRANSFER,
+    Action.RETURN,
+    Action.REPORT,
+    Action.CLOSE,
+    Action.REWORK,
+    Action.APPROVE_EXTENSION,
+    Action.PARK,
+    Action.YELLOW_CARD,
+    Action.RED_CARD,
+    Action.EVALUATE,
 ]
 
 

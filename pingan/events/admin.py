@@ -10,6 +10,7 @@ from typing import Any
 
 from django.contrib import admin
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 
 from pingan.events.models import Category, Event, IdempotencyKey, RoutingRule
 
@@ -41,7 +42,7 @@ class CategoryAdmin(admin.ModelAdmin):
     fieldsets = (
         (None, {"fields": ("parent", "code", "name", "platform", "active", "order")}),
         (
-            "期限与条件",
+            _("期限与条件"),
             {
                 "fields": (
                     "deadline_amount",
@@ -52,8 +53,8 @@ class CategoryAdmin(admin.ModelAdmin):
                 )
             },
         ),
-        ("分拨", {"fields": ("default_unit", "default_unit_name")}),
-        ("Open311 附加属性", {"fields": ("fields",)}),
+        (_("分拨"), {"fields": ("default_unit", "default_unit_name")}),
+        (_("Open311 附加属性"), {"fields": ("fields",)}),
     )
 
     def get_inlines(self, request: HttpRequest, obj: Any = None) -> list[Any]:

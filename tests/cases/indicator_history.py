@@ -76,7 +76,9 @@ def build(tree, units, personas) -> History:
     c: dict[str, Case] = {}
 
     def new(name: str, grid, actor, at: datetime, **kw) -> None:
-        c[name] = register(KIND, actor=actor, title=f"事项{name}", jurisdiction=grid, channel=Channel.GRID, at=at, **kw)
+        c[name] = register(
+            KIND, actor=actor, title=f"事项{name}", jurisdiction=grid, channel=Channel.GRID, at=at, **kw
+        )
 
     def go(name: str, action: Action, actor, at: datetime, **kw) -> None:
         transition(c[name], action, actor=actor, at=at, **kw)

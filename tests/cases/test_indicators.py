@@ -144,7 +144,14 @@ def test_march_per_unit_exact_counts_and_rates(history, personas):
     ia = a.indicators
     assert (ia.due_to_close, ia.due_to_handle) == (4, 4)
     assert [percent(getattr(ia, n)) for n in indicators.RATE_NAMES] == [
-        "75.00%", "50.00%", "75.00%", "50.00%", "25.00%", "25.00%", "25.00%", "50.00%",
+        "75.00%",
+        "50.00%",
+        "75.00%",
+        "50.00%",
+        "25.00%",
+        "25.00%",
+        "25.00%",
+        "50.00%",
     ]  # 结案, 按期结案, 处置, 按期处置, 返工, 超期待处置, 延期, 满意(4–5)
     # c1 re-evaluated 4 → 5 counts once, as 5; c2 scored 3: mean 4.00.
     assert (a.counts.satisfaction_count, ia.satisfaction_mean) == (2, Decimal("4.00"))
@@ -152,7 +159,11 @@ def test_march_per_unit_exact_counts_and_rates(history, personas):
     assert (ia.score, ia.grade) == (Decimal("70.00"), "C")
     assert (b.counts.dispatched, b.counts.returned, b.counts.handled, b.counts.closed_on_time) == (3, 1, 2, 1)
     ib = b.indicators
-    assert (ib.due_to_handle, percent(ib.handling_rate), percent(ib.handling_on_time_rate)) == (2, "100.00%", "50.00%")
+    assert (ib.due_to_handle, percent(ib.handling_rate), percent(ib.handling_on_time_rate)) == (
+        2,
+        "100.00%",
+        "50.00%",
+    )
     assert (ib.score, ib.grade) == (Decimal("90.00"), "A")
     # Units without matters are listed, with no rates and no grade.
     assert rows["衢州市社会治理中心"].indicators.closing_rate is None
@@ -168,13 +179,17 @@ def test_march_per_county_counts_matters_solved_on_the_spot(history, personas):
     assert (percent(kc.closing_rate), percent(kc.closing_on_time_rate)) == ("80.00%", "60.00%")
     assert (rows["江山市"].counts.cancelled, js.due_to_close) == (1, 2)
     assert (percent(js.closing_rate), percent(js.closing_on_time_rate)) == ("100.00%", "50.00%")
-    township = _by_name(indicators.rows(personas.city_leader, Filters(MARCH, group="area", level="township"), now=NOW))
+    township = _by_name(
+        indicators.rows(personas.city_leader, Filters(MARCH, group="area", level="township"), now=NOW)
+    )
     assert township["信安街道"].indicators.due_to_close == 5
 
 
 def test_quarter_year_and_a_range_across_months_read_the_same_march(history, personas):
     def unit_a(period):
-        return _by_name(indicators.rows(personas.city_leader, Filters(period), now=NOW))["柯城区公安分局"].counts
+        return _by_name(indicators.rows(personas.city_leader, Filters(period), now=NOW))[
+            "柯城区公安分局"
+        ].counts
 
     march = unit_a(MARCH)
     assert unit_a(Period.quarter(2026, 1)) == march
@@ -313,7 +328,9 @@ def test_excel_export_has_chinese_headers_and_percent_cells(history, personas):
 
 
 def test_indicator_page_shows_table_charts_and_export(history, personas):
-    page = login(personas.city_leader).get("/cases/indicators/?start=2026-03-01&end=2026-03-31").content.decode()
+    page = (
+        login(personas.city_leader).get("/cases/indicators/?start=2026-03-01&end=2026-03-31").content.decode()
+    )
     assert 'id="ranking-chart"' in page and 'id="trend-chart"' in page
     assert "柯城区公安分局" in page and "75.0%" in page
     assert 'class="grade grade-C"' in page and 'class="grade grade-A"' in page
@@ -331,7 +348,9 @@ def test_indicator_page_for_jiangshan_mentions_nothing_of_kecheng(history, perso
 
 
 def test_indicator_page_keeps_bad_dates_and_says_why(personas):
-    page = login(personas.city_leader).get("/cases/indicators/?start=2026-03-05&end=2026-03-01").content.decode()
+    page = (
+        login(personas.city_leader).get("/cases/indicators/?start=2026-03-05&end=2026-03-01").content.decode()
+    )
     assert "结束日期不能早于开始日期" in page and 'value="2026-03-05"' in page
 
 

@@ -29,7 +29,11 @@ def snapshot() -> dict[tuple, dict[str, int]]:
 
 def counters(grain: Grain, day: date, unit_id: int = 0, **filters) -> dict[str, int]:
     rows = CaseRollup.objects.filter(grain=grain, day=day, unit_id=unit_id, **filters)
-    return {name: sum(getattr(r, name) for r in rows) for name in ROLLUP_COUNTERS if sum(getattr(r, name) for r in rows)}
+    return {
+        name: sum(getattr(r, name) for r in rows)
+        for name in ROLLUP_COUNTERS
+        if sum(getattr(r, name) for r in rows)
+    }
 
 
 @pytest.fixture
@@ -82,7 +86,9 @@ def test_detail_rows_are_per_village_and_category(history, tree):
 
 def test_category_comes_from_the_case_data(new_case, actors, units):
     case = new_case(data={"category_id": 17})
-    transition(case, Action.DISPATCH, actor=actors["dispatcher"], unit=units.kecheng_police, at=local(2026, 3, 2, 9))
+    transition(
+        case, Action.DISPATCH, actor=actors["dispatcher"], unit=units.kecheng_police, at=local(2026, 3, 2, 9)
+    )
     row = CaseRollup.objects.get(grain=Grain.DETAIL, unit_id=units.kecheng_police.pk)
     assert (row.category_id, row.dispatched) == (17, 1)
     assert CaseRollup.objects.get(grain=Grain.DAY, unit_id=units.kecheng_police.pk).category_id == 0
@@ -133,7 +139,9 @@ def test_rebuild_since_keeps_earlier_months_and_recomputes_later_ones(history):
     good = snapshot()
     # Damage February (outside --since) and March (inside).
     feb = date(2026, 2, 1)
-    CaseRollup.objects.create(grain=Grain.MONTH, day=feb, unit_id=99, area_code="330802001", kind="x", handled=7)
+    CaseRollup.objects.create(
+        grain=Grain.MONTH, day=feb, unit_id=99, area_code="330802001", kind="x", handled=7
+    )
     CaseRollup.objects.filter(grain=Grain.MONTH, day=date(2026, 3, 1)).update(handled=0)
     call_command("rebuild_rollups", "--since", "2026-03-15", stdout=open("/dev/null", "w"))  # noqa: SIM115
     after = snapshot()

@@ -59,11 +59,15 @@ def _no_sideways_scroll(page) -> None:
     assert width <= viewport, f"page scrolls sideways ({width}px > {viewport}px)"
 
 
-def test_leader_opens_indicators_sorts_and_exports(transactional_db, live_server, tree, units, personas, browser):
+def test_leader_opens_indicators_sorts_and_exports(
+    transactional_db, live_server, tree, units, personas, browser
+):
     build(tree, units, personas)
     user = personas.city_leader
     base = live_server.url
-    context = browser.new_context(viewport={"width": 1366, "height": 768}, locale="zh-CN", accept_downloads=True)
+    context = browser.new_context(
+        viewport={"width": 1366, "height": 768}, locale="zh-CN", accept_downloads=True
+    )
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
@@ -89,7 +93,9 @@ def test_leader_opens_indicators_sorts_and_exports(transactional_db, live_server
 
     # Sort by 按期结案率 (descending first): 江山 50.0 % and 柯城 50.0 % lead, units without data last.
     page.locator(".indicator-table thead th", has_text="得分").locator("button").click()
-    assert page.locator(".indicator-table thead th", has_text="得分").get_attribute("aria-sort") == "descending"
+    assert (
+        page.locator(".indicator-table thead th", has_text="得分").get_attribute("aria-sort") == "descending"
+    )
     assert rows.first.locator("th").inner_text() == "江山市公安局"
     assert rows.nth(1).locator("th").inner_text() == "柯城区公安分局"
 

@@ -1,0 +1,258 @@
+"""Benchmark the indicator queries at 10 million cases on PostgreSQL (roll-ups + the overdue index).
+
+    PINGAN_DATABASE_URL=postgres://postgres@127.0.0.1:5432/pingan_bench_indicators \\
+        .venv/bin/python bench/bench_indicators.py [--cases 10000000] [--runs 40]
+
+The database named in PINGAN_DATABASE_URL is DROPPED and re-created (its name must contain
+"bench"). The script then
+
+1. migrates and builds a synthetic city: 6 counties × 20 townships × 10 villages × 3 grids,
+   one department per county and one platform per township (126 units);
+2. generates ``--cases`` closed-loop cases over three years in SQL (generate_series): 99 %
+   handled (80 % of them on time) and closed, 1 % parked, 0.05 % open and overdue (a
+   backlog of 5,000 at 10 million); each with a category (1–120) in ``data``;
+3. fills the roll-up table the way ``rollups.apply`` would (registrations on the
+   registration day with no unit; dispatch, handling, closing, rework and evaluation
+   counters on their own days for the case's unit), aggregated in SQL per grain;
+4. times ``indicators.rows`` (and ``trend``) as a city leader would call them — a year by
+   unit, a year by county, a quarter by township, a 45-day range by unit (days + a month),
+   one county's month by unit, a month for one category by unit (detail grain), the 12-month
+   trend — and prints p50/p95 per query, beside a raw GROUP BY over the case table.
+
+Target (issue 3): p95 < 50 ms at 10 million cases.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from datetime import date, datetime
+from pathlib import Path
+from urllib.parse import urlparse
+
+ROOT = Path(__file__).resolve().parent.parent
+START = date(2023, 12, 1)
+DAYS = 3 * 365
+
+
+def setup(url: str) -> None:
+    import psycopg
+
+    name = urlparse(url).path.lstrip("/")
+    if "bench" not in name:
+        raise SystemExit(f"refusing to drop {name!r}: the database name must contain 'bench'")
+    admin = url.rsplit("/", 1)[0] + "/postgres"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    os.environ["DJANGO_SETTINGS_MODULE"] = "pingan.settings"
+    os.environ.setdefault("PINGAN_LOG_LEVEL", "WARNING")
+    sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+
+
+def build_city() -> tuple[list[int], dict[str, int]]:
+    """Jurisdictions and units; returns unit ids and {township code: platform id}."""
+    from pingan.accounts.choices import Role, UnitKind
+    from pingan.accounts.models import Unit, User
+    from pingan.geo.choices import Level
+    from pingan.geo.models import Jurisdiction
+
+    city = Jurisdiction.objects.create(code="330800", name="衢州市", level=Level.CITY)
+    units, platforms = [], {}
+    for c in range(6):
+        county = Jurisdiction.objects.create(code=f"3308{c + 2:02d}", name=f"县{c}", level=Level.COUNTY, parent=city)
+        units.append(Unit.objects.create(name=f"县{c}综合行政执法局", kind=UnitKind.DEPARTMENT, jurisdiction=county).pk)
+        for t in range(20):
+            township = Jurisdiction.objects.create(
+                code=f"{county.code}{t + 1:03d}", name=f"县{c}镇{t}", level=Level.TOWNSHIP, parent=county
+            )
+            unit = Unit.objects.create(name=f"县{c}镇{t}综治工作平台", kind=UnitKind.PLATFORM, jurisdiction=township)
+            units.append(unit.pk)
+            platforms[township.code] = unit.pk
+            villages = [
+                Jurisdiction(code=f"{township.code}{v + 1:03d}", name=f"村{v}", level=Level.VILLAGE, parent=township)
+                for v in range(10)
+            ]
+            Jurisdiction.objects.bulk_create(villages)
+    leader = User.objects.create_user(username="bench_leader", password="x", role=Role.LEADER)
+    leader.scope_jurisdictions.add(city)
+    return units, platforms
+
+
+CASES_SQL = """
+INSERT INTO cases_case (uuid, number, kind, title, description, channel, status, version, jurisdiction_id,
+    area_code, address, tier, unit_id, deadline_unit, deadline_amount, registered_at, dispatched_at, deadline_at,
+    warn_at, red_at, handled_at, closed_at, supervision, extension_count, extension_pending, rework_count,
+    return_count, satisfaction, data)
+SELECT md5(g::text)::uuid, 'B' || g, 'event', '', '', 'grid', s.status, 3, %(village)s,
+    s.area, '', 2, s.unit, 'working_days', 5, s.reg, s.reg + interval '1 hour', s.reg + interval '5 days',
+    s.reg + interval '4 days', s.reg + interval '7 days',
+    CASE WHEN s.status IN ('closed', 'reported') THEN s.reg + (CASE WHEN s.r < 0.80 THEN interval '2 days'
+         ELSE interval '6 days' END) END,
+    CASE WHEN s.status = 'closed' THEN s.reg + interval '7 days' END,
+    0, (s.r2 < 0.03)::int, false, (s.r2 < 0.05)::int, 0, CASE WHEN s.r2 < 0.6 THEN 3 + (s.r2 * 10)::int %% 3 END,
+    jsonb_build_object('category_id', 1 + (g %% 120))
+FROM generate_series(1, %(n)s) g
+CROSS JOIN LATERAL (
+    SELECT r, r2, reg, area, unit,
+        CASE WHEN r < 0.96 THEN 'closed' WHEN r < 0.97 THEN 'parked' WHEN r < 0.9705 THEN 'handling'
+            ELSE 'closed' END AS status
+    FROM (
+        SELECT random() AS r, random() AS r2,
+            %(start)s::timestamptz + (%(days)s * (g::float / %(n)s)) * interval '1 day' AS reg,
+            tw.code || lpad((1 + (g %% 10))::text, 3, '0') AS area, tw.unit AS unit
+        FROM (SELECT code, unit FROM bench_townships WHERE idx = g %% %(townships)s) tw
+    ) x
+) s
+"""
+
+# The counters of one grain, as rollups.apply would have written them (each on its own day).
+ROLLUP_SQL = """
+INSERT INTO cases_caserollup (grain, day, unit_id, area_code, kind, category_id, registered, dispatched,
+    handled, handled_on_time, closed, closed_on_time, reworks, reworked, extensions, parked,
+    satisfaction_sum, satisfaction_count, satisfied)
+SELECT %(grain)s, d, u, a, 'event', cat, SUM(reg), SUM(dis), SUM(han), SUM(hot), SUM(clo), SUM(cot),
+    SUM(rw), SUM(rw), SUM(ext), SUM(prk), SUM(ss), SUM(sc), SUM(sat)
+FROM (
+    SELECT {day}(registered_at) d, 0 u, {area} a, {cat} cat, 1 reg, 0 dis, 0 han, 0 hot, 0 clo, 0 cot,
+        0 rw, 0 ext, 0 prk, 0 ss, 0 sc, 0 sat FROM cases_case
+    UNION ALL
+    SELECT {day}(dispatched_at), unit_id, {area}, {cat}, 0, 1, 0, 0, 0, 0, rework_count, extension_count,
+        (status = 'parked')::int, 0, 0, 0 FROM cases_case
+    UNION ALL
+    SELECT {day}(handled_at), unit_id, {area}, {cat}, 0, 0, 1, (handled_at <= deadline_at)::int, 0, 0, 0, 0, 0,
+        0, 0, 0 FROM cases_case WHERE handled_at IS NOT NULL
+    UNION ALL
+    SELECT {day}(closed_at), unit_id, {area}, {cat}, 0, 0, 0, 0, 1, (handled_at <= deadline_at)::int, 0, 0, 0,
+        coalesce(satisfaction, 0), (satisfaction IS NOT NULL)::int, (satisfaction >= 4)::int
+    FROM cases_case WHERE closed_at IS NOT NULL
+) e
+GROUP BY d, u, a, cat
+"""
+
+
+def generate(n: int, platforms: dict[str, int]) -> dict[str, float]:
+    from django.db import connection
+
+    from pingan.geo.models import Jurisdiction
+
+    timings = {}
+    village = Jurisdiction.objects.filter(level="village").values_list("pk", flat=True).first()
+    with connection.cursor() as cur:
+        cur.execute("CREATE TEMP TABLE bench_townships (idx int, code text, unit int)")
+        for i, (code, unit) in enumerate(sorted(platforms.items())):
+            cur.execute("INSERT INTO bench_townships VALUES (%s, %s, %s)", [i, code, unit])
+        t0 = time.perf_counter()
+        cur.execute(
+            CASES_SQL,
+            {"village": village, "n": n, "start": datetime.combine(START, datetime.min.time()).isoformat() + "+08",
+             "days": DAYS, "townships": len(platforms)},
+        )  # fmt: skip
+        timings["cases_s"] = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        local = "((%s) AT TIME ZONE 'Asia/Shanghai')::date"
+        month = "date_trunc('month', (%s) AT TIME ZONE 'Asia/Shanghai')::date"
+        grains = (
+            ("detail", local, "area_code", "(data->>'category_id')::int"),
+            ("day", local, "left(area_code, 9)", "0"),
+            ("month", month, "left(area_code, 9)", "0"),
+        )
+        for grain, day, area, cat in grains:
+            sql = ROLLUP_SQL.replace("{area}", area).replace("{cat}", cat)
+            sql = sql.replace("{day}(registered_at)", day % "registered_at")
+            for column in ("dispatched_at", "handled_at", "closed_at"):
+                sql = sql.replace(f"{{day}}({column})", day % column)
+            cur.execute(sql, {"grain": grain})
+        timings["rollups_s"] = time.perf_counter() - t0
+        cur.execute("ANALYZE")
+        cur.execute("SELECT grain, count(*) FROM cases_caserollup GROUP BY grain ORDER BY grain")
+        timings["rows"] = dict(cur.fetchall())
+    return timings
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(p * (len(ordered) - 1)))]
+
+
+def measure(runs: int) -> list[tuple[str, float, float]]:
+    from django.db import connection
+
+    from pingan.accounts.models import User
+    from pingan.cases import indicators
+    from pingan.cases.indicators import Filters, Period
+
+    leader = User.objects.get(username="bench_leader")
+    now = datetime.fromisoformat("2026-12-01T00:00:00+08:00")
+    queries = {
+        "year 2025 by unit (126 rows)": lambda: indicators.rows(leader, Filters(Period.year(2025)), now=now),
+        "year 2025 by county": lambda: indicators.rows(
+            leader, Filters(Period.year(2025), group="area", level="county"), now=now
+        ),
+        "Q3 2025 by township (120 rows)": lambda: indicators.rows(
+            leader, Filters(Period.quarter(2025, 3), group="area", level="township"), now=now
+        ),
+        "2025-05-17..06-30 by unit (days + month)": lambda: indicators.rows(
+            leader, Filters(Period(date(2025, 5, 17), date(2025, 6, 30))), now=now
+        ),
+        "one county, 2025-06, by unit": lambda: indicators.rows(
+            leader, Filters(Period.month(2025, 6), area="330803"), now=now
+        ),
+        "2025-06, one category, by unit (detail)": lambda: indicators.rows(
+            leader, Filters(Period.month(2025, 6), category=7), now=now
+        ),
+        "12-month trend": lambda: indicators.trend(leader, Filters(Period.month(2025, 12)), now=now),
+    }
+    out = []
+    for name, run in queries.items():
+        run()  # warm
+        timings = []
+        for _ in range(runs):
+            leader._pingan_scope_prefixes = None  # a fresh request: the scope is read again
+            t0 = time.perf_counter()
+            run()
+            timings.append((time.perf_counter() - t0) * 1000)
+        out.append((name, statistics.median(timings), percentile(timings, 0.95)))
+    with connection.cursor() as cur:
+        timings = []
+        for _ in range(3):
+            t0 = time.perf_counter()
+            cur.execute(
+                "SELECT unit_id, count(*), count(handled_at), count(closed_at) FROM cases_case "
+                "WHERE registered_at >= '2025-01-01' AND registered_at < '2026-01-01' GROUP BY unit_id"
+            )
+            cur.fetchall()
+            timings.append((time.perf_counter() - t0) * 1000)
+        out.append(("(raw GROUP BY over the case table, a year)", statistics.median(timings), max(timings)))
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--cases", type=int, default=10_000_000)
+    parser.add_argument("--runs", type=int, default=40)
+    args = parser.parse_args()
+    url = os.environ.get("PINGAN_DATABASE_URL", "")
+    if not url.startswith("postgres"):
+        raise SystemExit("set PINGAN_DATABASE_URL to a PostgreSQL database whose name contains 'bench'")
+    setup(url)
+    _units, platforms = build_city()
+    generated = generate(args.cases, platforms)
+    print(f"cases: {args.cases:,} in {generated['cases_s']:.0f} s; roll-ups in {generated['rollups_s']:.0f} s")
+    print("roll-up rows: " + ", ".join(f"{g} {n:,}" for g, n in generated["rows"].items()))
+    print(f"{'query':48} {'p50 ms':>8} {'p95 ms':>8}")
+    for name, p50, p95 in measure(args.runs):
+        print(f"{name:48} {p50:8.1f} {p95:8.1f}")
+
+
+if __name__ == "__main__":
+    main()
