@@ -100,7 +100,7 @@ SELECT md5(g::text)::uuid, 'B' || g, 'event', '', '', 'grid', s.status, 3, %(vil
          ELSE interval '6 days' END) END,
     CASE WHEN s.status = 'closed' THEN s.reg + interval '7 days' END,
     0, (s.r2 < 0.03)::int, false, (s.r2 < 0.05)::int, 0, CASE WHEN s.r2 < 0.6 THEN 3 + (s.r2 * 10)::int %% 3 END,
-    jsonb_build_object('category_id', 1 + (g %% 120))
+    jsonb_build_object('category_id', 1 + ((g / 3) %% 120))
 FROM generate_series(1, %(n)s) g
 CROSS JOIN LATERAL (
     SELECT r, r2, reg, area, unit,
@@ -109,7 +109,7 @@ CROSS JOIN LATERAL (
     FROM (
         SELECT random() AS r, random() AS r2,
             %(start)s::timestamptz + (%(days)s * (g::float / %(n)s)) * interval '1 day' AS reg,
-            tw.code || lpad((1 + (g %% 10))::text, 3, '0') AS area, tw.unit AS unit
+            tw.code || lpad((1 + ((g / 7) %% 10))::text, 3, '0') AS area, tw.unit AS unit
         FROM (SELECT code, unit FROM bench_townships WHERE idx = g %% %(townships)s) tw
     ) x
 ) s

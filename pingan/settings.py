@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "pingan.people",
     "pingan.cases",
     "pingan.events",
+    "pingan.open311",
     "pingan.web",
     "pingan.demo",
 ]

@@ -10,5 +10,6 @@ urlpatterns = [
     path("people/", include("pingan.people.urls")),
     path("cases/", include("pingan.cases.urls")),
     path("events/", include("pingan.events.urls")),
+    path("open311/v2/", include("pingan.open311.urls")),
     path("", include("pingan.web.urls")),
 ]

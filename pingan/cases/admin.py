@@ -11,7 +11,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from pingan.cases.models import Case, Step
+from pingan.cases.models import Case, ScoringRule, Step
 from pingan.core.scoping import visible_to
 from pingan.people.services import masked
 
@@ -91,3 +91,12 @@ class CaseAdmin(ReadOnlyMixin, admin.ModelAdmin):
             return "-"
         shown = masked(obj.requester)
         return f"{shown['name']} {shown['phone']}".strip()
+
+
+@admin.register(ScoringRule)
+class ScoringRuleAdmin(admin.ModelAdmin):
+    """The unit scorecard's weights and grade bounds (local data, DOMAIN §2); one rule is active."""
+
+    list_display = ("name", "is_active", "weight_handled", "weight_handled_on_time", "weight_rework",
+                    "weight_overdue", "weight_extension", "grade_a", "grade_b", "grade_c", "grade_d", "updated_at")  # fmt: skip
+    list_filter = ("is_active",)

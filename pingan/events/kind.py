@@ -27,5 +27,13 @@ def _inform_merged(case, step) -> None:  # type: ignore[no-untyped-def]
     inform_merged(case, step)
 
 
+def _record_choice(case, step) -> None:  # type: ignore[no-untyped-def]
+    from pingan.events.routing import record_choice
+
+    record_choice(case, step)
+
+
 # A merged case keeps its requester informed: when the case it was merged into closes.
 EVENT.on(Action.CLOSE, _inform_merged)
+# Every dispatch is a choice the routing suggestion learns from (pingan.events.routing).
+EVENT.on(Action.DISPATCH, _record_choice)

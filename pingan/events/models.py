@@ -238,3 +238,31 @@ class IdempotencyKey(models.Model):
 
     def __str__(self) -> str:
         return f"{self.owner} {self.key}"
+
+
+class DispatchChoice(models.Model):
+    """A roll-up of dispatchers' choices (分拨统计): how often a unit was chosen for a 小类 in a
+    township in a month. Kept current by a hook on every DISPATCH of an event (and rebuilt
+    from the step log by ``manage.py rebuild_dispatch_choices``), so routing never scans steps.
+    """
+
+    category = models.ForeignKey(Category, on_delete=models.CASCADE, related_name="+")
+    # The case's township code (its first 9 digits), or its whole code above the township.
+    area = models.CharField(max_length=24)
+    unit = models.ForeignKey("accounts.Unit", on_delete=models.CASCADE, related_name="+")
+    month = models.DateField(help_text="first day of the month, local time")
+    count = models.PositiveIntegerField(default=0)
+    last_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("分拨统计")
+        verbose_name_plural = _("分拨统计")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["category", "area", "unit", "month"], name="dispatch_choice_unique"
+            )
+        ]
+        indexes = [models.Index(fields=["category", "area", "month"], name="dispatch_choice_lookup")]
+
+    def __str__(self) -> str:
+        return f"{self.category_id} {self.area} {self.unit_id} {self.month:%Y-%m}: {self.count}"

@@ -14,9 +14,10 @@ The rule, exactly:
 2. **Learning** (issue 3: "the suggestion learns from overrides: the unit most often chosen
    for that category and area"). A *choice* is a DISPATCH step of an event of the same 小类,
    to the unit it dispatched to, whatever was suggested then: an override counts against the
-   base unit, and accepting a learned suggestion reinforces it. Choices are counted from
-   ``LEARN_WINDOW_DAYS`` days before the case was registered, in the case's township (9-digit
-   prefix); if that township has no choice at all, in its county (6-digit prefix). The unit
+   base unit, and accepting a learned suggestion reinforces it. Choices are counted from the
+   month ``LEARN_WINDOW_DAYS`` days before the case was registered, in the case's township
+   (9-digit prefix); if that township has no choice at all, in its county (6-digit prefix).
+   They are read from a roll-up (DispatchChoice) kept current by a hook on every dispatch. The unit
    chosen most often (ties: the most recent choice) replaces the base when it was chosen at
    least ``LEARN_MIN_CHOICES`` times and strictly more often than the base unit.
 
@@ -28,9 +29,12 @@ The rule, exactly:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import date, datetime, timedelta
 
-from django.db.models import Count, Max
+from django.db import IntegrityError, transaction
+from django.db.models import Count, DateTimeField, F, Max, Sum, Value
+from django.db.models.functions import Greatest, Substr, TruncMonth
+from django.utils import timezone
 
 from pingan.accounts.choices import UnitKind
 from pingan.accounts.models import Unit
@@ -38,7 +42,7 @@ from pingan.cases.choices import Action
 from pingan.cases.models import Case, Step
 from pingan.core.scoping import code_prefix
 from pingan.events.choices import SuggestionSource
-from pingan.events.models import Category, Event, RoutingRule
+from pingan.events.models import Category, DispatchChoice, Event, RoutingRule
 
 LEARN_WINDOW_DAYS = 365
 LEARN_MIN_CHOICES = 2
@@ -147,31 +151,84 @@ def _covering_codes(area_code: str) -> set[str]:
     return codes
 
 
-def count_choices(case: Case, category: Category) -> tuple[str, dict[int, int], dict[int, object]]:
-    """Dispatch choices for ``category`` in the township, else the county (rule 2).
+def count_choices(case: Case, category: Category) -> tuple[str, dict[int, int], dict[int, datetime]]:
+    """Dispatch choices for ``category`` in the township, else the county (rule 2), from the roll-up.
 
     Returns (prefix counted, {unit id: times chosen}, {unit id: latest choice}).
     """
-    # Counted from a year before the case's registration (not from now): the same case gets
-    # the same answer later, and history can be replayed.
-    since = case.registered_at - timedelta(days=LEARN_WINDOW_DAYS)
-    steps = Step.objects.filter(
-        action=Action.DISPATCH,
-        at__gte=since,
-        case__kind="event",
-        case__event__category=category,
-        unit__isnull=False,
-        unit__is_active=True,
-    ).exclude(case=case)
+    # Counted from the month a year before the case's registration (not from now): the same
+    # case gets the same answer later, and history can be replayed.
+    start = month_of(case.registered_at - timedelta(days=LEARN_WINDOW_DAYS))
+    rows = DispatchChoice.objects.filter(category=category, month__gte=start, unit__is_active=True)
     for digits in (TOWNSHIP_DIGITS, COUNTY_DIGITS):
         if len(case.area_code) < digits:
             continue
         prefix = case.area_code[:digits]
-        rows = list(
-            steps.filter(case__area_code__startswith=prefix)
-            .values("unit")
-            .annotate(n=Count("id"), latest=Max("at"))
-        )
-        if rows:
-            return prefix, {r["unit"]: r["n"] for r in rows}, {r["unit"]: r["latest"] for r in rows}
+        here = rows.filter(area=prefix) if digits == TOWNSHIP_DIGITS else rows.filter(area__startswith=prefix)
+        found = list(here.values("unit").annotate(n=Sum("count"), latest=Max("last_at")))
+        if found:
+            return prefix, {r["unit"]: r["n"] for r in found}, {r["unit"]: r["latest"] for r in found}
     return "", {}, {}
+
+
+# --- the roll-up of choices (ARCHITECTURE principle 7: kept current on each transition) ----------
+
+
+def month_of(at: datetime) -> date:
+    return timezone.localtime(at).date().replace(day=1)
+
+
+def area_of(code: str) -> str:
+    """The roll-up's area for a case: its township, or its own code above the township."""
+    return code[:TOWNSHIP_DIGITS]
+
+
+def record_choice(case: Case, step: Step) -> None:
+    """Hook on DISPATCH of an event: count the choice (inside the transition's transaction)."""
+    if step.unit_id is None:
+        return
+    category_id = Event.objects.filter(case=case).values_list("category_id", flat=True).first()
+    if category_id is None:
+        return
+    key = {"category_id": category_id, "area": area_of(case.area_code), "unit_id": step.unit_id,
+           "month": month_of(step.at)}  # fmt: skip
+    later = Greatest("last_at", Value(step.at, output_field=DateTimeField()))
+    if DispatchChoice.objects.filter(**key).update(count=F("count") + 1, last_at=later):
+        return
+    try:
+        with transaction.atomic():
+            DispatchChoice.objects.create(**key, count=1, last_at=step.at)
+    except IntegrityError:  # created by a concurrent dispatch in between
+        DispatchChoice.objects.filter(**key).update(count=F("count") + 1, last_at=later)
+
+
+def rebuild_choices() -> int:
+    """Recompute the roll-up from the step log (after bulk loads); returns the number of rows."""
+    rows = (
+        Step.objects.filter(
+            action=Action.DISPATCH, case__kind="event", unit__isnull=False, case__event__isnull=False
+        )
+        .values(
+            category_id=F("case__event__category_id"),
+            area_code=Substr("case__area_code", 1, TOWNSHIP_DIGITS),
+            month_at=TruncMonth("at", tzinfo=timezone.get_current_timezone()),
+            unit_ref=F("unit_id"),
+        )
+        .annotate(n=Count("id"), latest=Max("at"))
+        .order_by()
+    )
+    choices = [
+        DispatchChoice(
+            category_id=r["category_id"],
+            area=r["area_code"],
+            unit_id=r["unit_ref"],
+            month=timezone.localtime(r["month_at"]).date(),
+            count=r["n"],
+            last_at=r["latest"],
+        )
+        for r in rows.iterator()
+    ]
+    with transaction.atomic():
+        DispatchChoice.objects.all().delete()
+        DispatchChoice.objects.bulk_create(choices, batch_size=1000)
+    return len(choices)

@@ -134,7 +134,7 @@ def intake(
                 # The unique (key, owner) constraint settles concurrent retries: the loser's
                 # whole registration rolls back and it answers with the winner's case.
                 IdempotencyKey.objects.create(
-                    key=key, owner=owner, actor=actor, fingerprint=fingerprint, case=case, created_at=at
+                    key=key, owner=owner, actor=actor, fingerprint=fingerprint, case=case
                 )
     except IntegrityError:
         if key is None:

@@ -1,3 +1,9 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from pingan.events import views
+
+app_name = "events"
+
+urlpatterns = [
+    path("report/", views.report, name="report"),
+]

@@ -7,8 +7,8 @@ from django.utils.translation import gettext_lazy as _
 class Format(models.TextChoices):
     """The ``.{format}`` suffix of every GeoReport v2 resource (XML is required, JSON optional)."""
 
-    XML = "xml", "text/xml"
-    JSON = "json", "application/json"
+    XML = "xml", "XML"
+    JSON = "json", "JSON"
 
 
 class RequestStatus(models.TextChoices):

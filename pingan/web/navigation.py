@@ -29,6 +29,11 @@ def _can_view_audit(user: Any) -> bool:
     return user.has_perm("core.view_auditentry")
 
 
+def _has_unit(user: Any) -> bool:
+    """我的待办: everyone who belongs to a unit (its cases are their work)."""
+    return user.is_superuser or getattr(user, "unit_id", None) is not None
+
+
 @dataclass(frozen=True)
 class NavEntry:
     """One link: a URL name, its label, the roles that may use it and an optional extra check."""
@@ -59,10 +64,20 @@ NAVIGATION: tuple[NavSection, ...] = (
         _("工作台"),
         (
             NavEntry("home", _("我的工作台")),
+            NavEntry("cases:mywork", _("我的待办"), check=_has_unit),
             NavEntry("people:list", _("人员信息")),
         ),
     ),
-    NavSection("events", _("事件"), (NavEntry("events:list", _("事件列表")),)),
+    NavSection(
+        "events",
+        _("事件"),
+        (
+            NavEntry("events:list", _("事件列表")),
+            NavEntry("events:report", _("事件上报"), frozenset({Role.GRID_WORKER, Role.DISPATCHER})),
+            NavEntry("cases:desk", _("分拨台"), frozenset({Role.DISPATCHER})),
+            NavEntry("cases:board", _("督办看板"), frozenset({Role.SUPERVISOR, Role.LEADER, Role.DISPATCHER})),
+        ),
+    ),
     NavSection("disputes", _("矛盾纠纷"), (NavEntry("disputes:list", _("纠纷调解")),)),
     NavSection("petitions", _("信访"), (NavEntry("petitions:list", _("信访件"), OFFICE_ROLES),)),
     NavSection("risks", _("风险隐患"), (NavEntry("risks:list", _("风险隐患")),)),
@@ -104,13 +119,14 @@ def _url(name: str) -> str | None:
         return None
 
 
-def _is_current(url_name: str, current: str, exact: bool = False) -> bool:
+def _is_current(url_name: str, current: str, exact: bool = False, shared: frozenset[str] = frozenset()) -> bool:
     """The entry is current on its own page and, for namespaced pages, on its app's other pages
-    (unless ``exact``: the page has an entry of its own)."""
+    (unless ``exact``: the page has an entry of its own; or the namespace is ``shared`` by
+    several entries, e.g. cases:desk and cases:board: a case page belongs to none of them)."""
     if url_name == current or exact:
         return url_name == current
     namespace = url_name.rpartition(":")[0]
-    return bool(namespace) and current.rpartition(":")[0] == namespace
+    return bool(namespace) and namespace not in shared and current.rpartition(":")[0] == namespace
 
 
 def navigation_for(
@@ -123,6 +139,8 @@ def navigation_for(
     # When the page has an entry of its own, only that entry is current (two entries of one
     # app, e.g. cases:indicators and cases:scorecard, must not both light up).
     exact = any(e.url_name == current_url_name for s in sections for e in s.entries)
+    namespaces = [e.url_name.rpartition(":")[0] for s in sections for e in s.entries if ":" in e.url_name]
+    shared = frozenset(n for n in namespaces if namespaces.count(n) > 1)
     result = []
     for section in sections:
         links = []
@@ -134,7 +152,10 @@ def navigation_for(
                 continue
             links.append(
                 NavLink(
-                    url, entry.label, entry.url_name, _is_current(entry.url_name, current_url_name, exact)
+                    url,
+                    entry.label,
+                    entry.url_name,
+                    _is_current(entry.url_name, current_url_name, exact, shared),
                 )
             )
         if links:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from io import StringIO
+
 import pytest
+from django.core.management import call_command
 
 from pingan.accounts.choices import Platform, UnitKind
 from pingan.accounts.models import Unit
@@ -10,8 +13,8 @@ from pingan.cases.choices import Action
 from pingan.cases.models import Step
 from pingan.events import services
 from pingan.events.choices import SuggestionSource
-from pingan.events.models import Category, RoutingRule
-from pingan.events.routing import suggest, suggest_unit
+from pingan.events.models import Category, DispatchChoice, RoutingRule
+from pingan.events.routing import rebuild_choices, suggest, suggest_unit
 from pingan.geo.choices import Level
 from pingan.geo.models import Jurisdiction
 from tests.events.conftest import JS_POINT, local
@@ -158,3 +161,34 @@ def test_default_unit_by_name_in_the_case_county_then_township_platform(
     )
     found = suggest(js_case)
     assert (found.unit, found.source) == (js_platform, SuggestionSource.PLATFORM)
+
+
+def test_rollup_kept_by_dispatch_equals_the_rebuild_from_steps(report, personas, tree, units, chengguan):
+    seat = personas.kecheng_dispatcher
+    for day, unit in ((16, units.kecheng_platform), (17, units.kecheng_platform), (18, chengguan)):
+        _dispatched(report, seat, unit, day)
+    _dispatched(report, seat, chengguan, 19, category="0106", title="占道")
+    kept = sorted(
+        DispatchChoice.objects.values_list("category__code", "area", "unit_id", "month", "count", "last_at")
+    )
+    assert [(c, a, u, n) for c, a, u, _m, n, _t in kept] == [
+        ("0101", "330802001", units.kecheng_platform.pk, 2),
+        ("0101", "330802001", chengguan.pk, 1),
+        ("0106", "330802001", chengguan.pk, 1),
+    ]
+    assert kept[0][5] == local(2026, 11, 17, 9, 30)  # the latest choice
+    assert rebuild_choices() == 3
+    rebuilt = sorted(
+        DispatchChoice.objects.values_list("category__code", "area", "unit_id", "month", "count", "last_at")
+    )
+    assert rebuilt == kept
+    call_command("rebuild_dispatch_choices", stdout=StringIO())
+    assert DispatchChoice.objects.count() == 3
+
+
+def test_choices_older_than_a_year_are_forgotten(report, personas, tree, units, chengguan):
+    _rule("0101", tree.kecheng, chengguan)
+    for day in (16, 17, 18):
+        _dispatched(report, personas.kecheng_dispatcher, units.kecheng_platform, day)
+    assert suggest_unit(report(at=local(2027, 10, 31, 9, 0))) == units.kecheng_platform
+    assert suggest_unit(report(at=local(2027, 12, 1, 9, 0))) == chengguan  # window starts 2026-12

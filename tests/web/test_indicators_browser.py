@@ -91,7 +91,7 @@ def test_leader_opens_indicators_sorts_and_exports(
     page.locator(".indicator-table").scroll_into_view_if_needed()
     _shot(page, "indicators-table-1366")
 
-    # Sort by 按期结案率 (descending first): 江山 50.0 % and 柯城 50.0 % lead, units without data last.
+    # Sort by 得分 (highest first): 江山 90 (A), 柯城 70 (C), then the units without a score.
     page.locator(".indicator-table thead th", has_text="得分").locator("button").click()
     assert (
         page.locator(".indicator-table thead th", has_text="得分").get_attribute("aria-sort") == "descending"
