@@ -10,6 +10,7 @@ from ninja.security import django_auth
 from pingan.accounts.api import router as accounts_router
 from pingan.cases.api import router as cases_router
 from pingan.cases.api_indicators import router as indicators_router
+from pingan.cases.services import CaseError, VersionConflict
 from pingan.core.api import router as core_router
 from pingan.events.api import router as events_router
 from pingan.geo.api import router as geo_router
@@ -36,6 +37,13 @@ def _validation_error(request: HttpRequest, exc: ValidationError) -> HttpRespons
     else:
         detail = [{"loc": [], "msg": m} for m in exc.messages]
     return api.create_response(request, {"detail": detail}, status=422)
+
+
+@api.exception_handler(CaseError)
+def _case_refused(request: HttpRequest, exc: CaseError) -> HttpResponse:
+    """An illegal transition or a version conflict: 409 with a message for the user."""
+    code = "version_conflict" if isinstance(exc, VersionConflict) else "illegal_transition"
+    return api.create_response(request, {"detail": exc.message, "code": code}, status=409)
 
 
 @api.exception_handler(PermissionDenied)

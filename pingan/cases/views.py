@@ -44,7 +44,7 @@ from pingan.cases.api import (
     item,
     supervision_board,
 )
-from pingan.cases.choices import OPEN_STATUSES, Action, Status, Supervision, Tier
+from pingan.cases.choices import OPEN_STATUSES, Action, DeadlineUnit, Status, Supervision, Tier
 from pingan.cases.models import Case
 from pingan.cases.permissions import allowed_actions, check_actor
 from pingan.cases.schemas import CaseFilters, EvaluatedBy, Mine, Ordering
@@ -86,6 +86,29 @@ LEVEL_CLASS = {
 PRIMARY_ACTIONS = (Action.DISPATCH, Action.ACCEPT, Action.REPORT, Action.CLOSE, Action.EVALUATE)
 # Actions that send work back or end it without a result: shown in the danger style.
 DANGER_ACTIONS = (Action.RETURN, Action.REWORK, Action.CANCEL, Action.PARK, Action.REJECT_EXTENSION)
+# What the note of each action is called on its form (the default: 意见).
+NOTE_LABELS = {
+    Action.REPORT: gettext_lazy("处置情况"),
+    Action.RETURN: gettext_lazy("退回理由"),
+    Action.REWORK: gettext_lazy("返工原因"),
+    Action.CANCEL: gettext_lazy("注销理由"),
+    Action.PARK: gettext_lazy("挂账理由"),
+    Action.UNPARK: gettext_lazy("解除挂账理由"),
+    Action.REQUEST_EXTENSION: gettext_lazy("延期理由"),
+    Action.REJECT_EXTENSION: gettext_lazy("驳回理由"),
+    Action.ESCALATE: gettext_lazy("提级理由"),
+    Action.TRANSFER: gettext_lazy("转办理由"),
+    Action.SUPERVISE: gettext_lazy("督办意见"),
+    Action.CLOSE: gettext_lazy("核查意见"),
+    Action.EVALUATE: gettext_lazy("评价内容"),
+    Action.COMMENT: gettext_lazy("备注内容"),
+}
+POLICY_TEXT = {
+    DeadlineUnit.URGENT_HOURS: gettext_lazy("%(n)s 小时（紧急）"),
+    DeadlineUnit.WORKING_HOURS: gettext_lazy("%(n)s 个工作小时"),
+    DeadlineUnit.WORKING_DAYS: gettext_lazy("%(n)s 个工作日"),
+    DeadlineUnit.CALENDAR_DAYS: gettext_lazy("%(n)s 个自然日"),
+}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -116,7 +139,14 @@ def clock(row: dict[str, Any]) -> dict[str, Any]:
         return {"state": "running", "text": _("剩余 %(t)s") % {"t": duration_text(row["seconds_left"])}}
     if overdue > 0:
         return {"state": "overdue", "text": _("超期 %(t)s") % {"t": duration_text(overdue)}}
-    return {"state": "met", "text": _("按期")}
+    return {"state": "met", "text": _("按期处置")}
+
+
+def policy_text(case: Case) -> str:
+    """The case's time limit in words: 48 小时（紧急）, 15 个工作日 …"""
+    amount = f"{case.deadline_amount.normalize():f}" if case.deadline_amount is not None else "?"
+    template = POLICY_TEXT.get(DeadlineUnit(case.deadline_unit)) if case.deadline_unit else None
+    return str(template) % {"n": amount} if template else amount
 
 
 def decorate(row: dict[str, Any]) -> dict[str, Any]:
@@ -536,7 +566,12 @@ def my_work(request: AuthedRequest) -> HttpResponse:
     except ValidationError as exc:
         form.add_service_errors(exc)
     categories = _categories_of(cases)
-    rows = [{**decorate(item(c, now)), "category": categories.get(c.pk, "")} for c in cases]
+    rows = []
+    for case in cases:
+        row = {**decorate(item(case, now)), "category": categories.get(case.pk, "")}
+        # 签收 in one click from the list (the unit's first step on a new case).
+        row["accept"] = case.status == Status.DISPATCHED and Action.ACCEPT in allowed_actions(case, request.user)
+        rows.append(row)
     tabs = [
         {"key": m.value, "label": m.label, "count": counts[m.value], "url": f"?{_query(request, tab=m.value)}", "active": m.value == tab}
         for m in Mine
@@ -553,6 +588,7 @@ def my_work(request: AuthedRequest) -> HttpResponse:
         "sort_links": _sort_links(request, ordering),
         "can_report": _can_report(request.user),
         "is_desk": request.user.is_superuser or request.user.role in kinds.OFFICE,
+        "here": request.get_full_path(),
     }
     return render(request, "cases/mine.html", context)
 
@@ -623,7 +659,8 @@ def _offers(case: Case, data: dict[str, Any]) -> list[dict[str, Any]]:
         if action == Action.MERGE:
             continue  # offered beside each near-duplicate instead (it needs a target)
         style = "primary" if action in PRIMARY_ACTIONS else "danger" if action in DANGER_ACTIONS else ""
-        offers.append({**offer, "style": style, "inputs": ACTION_INPUTS.get(action, [])})
+        note_label = NOTE_LABELS.get(action, _("意见"))
+        offers.append({**offer, "style": style, "inputs": ACTION_INPUTS.get(action, []), "note_label": note_label})
     return offers
 
 
@@ -640,6 +677,7 @@ def render_case(
     everything the user typed kept (the note first of all)."""
     data = detail(case, request.user)
     row = decorate(dict(data))
+    first_step = data["timeline"][0] if data["timeline"] else None
     offers = _offers(case, data)
     offered = {o["action"] for o in data["allowed_actions"]}
     suggestion = None
@@ -676,7 +714,12 @@ def render_case(
         "satisfaction_choices": range(5, 0, -1),
         "evaluated_by": EvaluatedBy.choices,
         "map_config": _map_config(case),
-        "photos": [a for step in data["timeline"] for a in step["attachments"] if a["content_type"].startswith("image/")],
+        # Photos from the scene (the register step's) beside the description; later ones in the timeline.
+        "photos": [a for a in first_step["attachments"] if a["content_type"].startswith("image/")] if first_step else [],
+        "policy": policy_text(case),
+        "desk_kicker": request.user.is_superuser or request.user.role in kinds.OFFICE,
+        # Only 备注 to offer (a grid worker, a closed case): the record comes first, then the note.
+        "actions_first": any(o["action"] != Action.COMMENT for o in offers),
         "reported": request.GET.get("reported") == "1",
         "level_class": LEVEL_CLASS,
     }
@@ -818,6 +861,10 @@ class BoardFilterForm(forms.Form):
         self.fields["kind"].choices = [("", _("全部")), *((k.key, k.label) for k in kinds.all_kinds())]
         if len(kinds.all_kinds()) < 2:
             del self.fields["kind"]
+
+    @property
+    def filtered(self) -> bool:
+        return self.is_bound and any(self.data.get(name) for name in self.fields)
 
 
 @login_required

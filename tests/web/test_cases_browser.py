@@ -8,9 +8,11 @@ Without /usr/bin/chromium the test is skipped, unless PINGAN_REQUIRE_BROWSER=1 (
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.utils import timezone
 
 from pingan.accounts.choices import Platform
 from pingan.cases.choices import Action, Channel, DeadlineUnit, Status
@@ -51,16 +53,18 @@ def loop_data(tree, units, personas, settings, tmp_path):
         deadline_unit=DeadlineUnit.URGENT_HOURS, deadline_amount=Decimal(24),
     )  # fmt: skip
     RoutingRule.objects.create(category=rubbish, jurisdiction=tree.kecheng, unit=units.kecheng_police)
-    dispatcher = personas.kecheng_dispatcher
-    for title, card in (
-        ("新桥街夜市占道经营屡禁不止", Action.RED_CARD),
-        ("荷花路人行道摆摊", Action.YELLOW_CARD),
-        ("府山公园门口流动摊贩", Action.WARN),
+    dispatcher, now = personas.kecheng_dispatcher, timezone.now()
+    # 占道经营 has 24 hours: dispatched 4 days ago → 红牌, 30 hours ago → 黄牌, 22 hours ago → 预警.
+    for title, card, hours_ago in (
+        ("新桥街夜市占道经营屡禁不止", Action.RED_CARD, 96),
+        ("荷花路人行道摆摊", Action.YELLOW_CARD, 30),
+        ("府山公园门口流动摊贩", Action.WARN, 22),
     ):
+        at = now - timedelta(hours=hours_ago)
         case, _created = intake(
-            actor=dispatcher, channel=Channel.HOTLINE, category="0106", title=title, lat=28.93, lon=118.83
+            actor=dispatcher, channel=Channel.HOTLINE, category="0106", title=title, lat=28.93, lon=118.83, at=at
         )
-        transition(case, Action.DISPATCH, actor=dispatcher, unit=units.kecheng_platform)
+        transition(case, Action.DISPATCH, actor=dispatcher, unit=units.kecheng_platform, at=at)
         transition(case, card, actor=None)
     return personas
 
@@ -104,6 +108,9 @@ def test_grid_worker_reports_and_the_loop_closes_in_the_browser(transactional_db
     page.wait_for_timeout(500)  # the grid outline on the small map
     _no_sideways_scroll(page)
     shot(page, "cases-report-filled-390")
+    page.locator("#place-title").scroll_into_view_if_needed()
+    page.evaluate("window.scrollBy(0, 120)")
+    shot(page, "cases-report-place-390")
 
     page.click("#report-submit")
     page.wait_for_url("**/cases/*/?reported=1")
@@ -141,6 +148,7 @@ def test_grid_worker_reports_and_the_loop_closes_in_the_browser(transactional_db
     shot(page, "cases-desk-all-1366")
     page.goto(f"{base}/cases/board/")
     assert page.locator(".board-column.sv-red .board-item").count() == 1
+    assert "已超期 3 天" in page.locator(".board-column.sv-red").inner_text()
     shot(page, "cases-board-1366")
 
     # ---- 3. the handler accepts and reports back ---------------------------------------------------
@@ -151,12 +159,13 @@ def test_grid_worker_reports_and_the_loop_closes_in_the_browser(transactional_db
     hpage.click("#sidenav a[href='/cases/mine/']")
     hpage.wait_for_url(f"{base}/cases/mine/")
     shot(hpage, "cases-mine-handler-1366")
-    hpage.click(f"a[href='/cases/{case.pk}/']")
+    hpage.locator(f"form[action='/cases/{case.pk}/act/accept/'] button").click()  # 签收 from the list
+    hpage.wait_for_selector(".messages")
+    assert f"{case.number}：已签收" in hpage.inner_text(".messages")
+    hpage.click(f"a.case-link[href='/cases/{case.pk}/']")
     hpage.wait_for_url(f"{base}/cases/{case.pk}/")
-    assert hpage.locator("[data-action-open]").all_inner_texts() == ["签收", "退回", "申请延期", "备注"]
-    hpage.click("[data-action-open=accept]")
-    hpage.click("#act-accept button[type=submit]")
-    hpage.wait_for_selector("#case-status:has-text('处置中')")
+    assert hpage.locator("[data-action-open]").all_inner_texts() == ["退回", "处置反馈", "申请延期", "备注"]
+    assert hpage.locator("#case-status").inner_text() == "处置中"
     hpage.click("[data-action-open=report]")
     hpage.fill("#note-report", "已联系环卫清运，现场已清理干净")
     shot(hpage, "cases-detail-report-form-1366")
@@ -180,6 +189,12 @@ def test_grid_worker_reports_and_the_loop_closes_in_the_browser(transactional_db
 
     # ---- 5. the same pages on a phone: one column, nothing wider than the screen -------------------
     page.set_viewport_size(PHONE)
+    page.goto(f"{base}/cases/desk/?tab=open")
+    page.locator(".case-row").first.locator(".case-link").click()
+    page.wait_for_selector("[data-action-open=supervise], [data-action-open=transfer]")
+    page.click("[data-action-open=transfer]")
+    _no_sideways_scroll(page)
+    shot(page, "cases-detail-transfer-390")
     for name, url in (
         ("detail", f"/cases/{case.pk}/"),
         ("desk", "/cases/desk/?tab=all"),

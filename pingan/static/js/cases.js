@@ -33,6 +33,13 @@
     });
   });
 
+  // ---- on a phone the filters fold away unless some are set: the list comes first -------------
+  if (window.matchMedia && window.matchMedia("(max-width: 800px)").matches) {
+    document.querySelectorAll("details[data-collapse-on-phone]:not([data-filtered])").forEach(function (d) {
+      d.open = false;
+    });
+  }
+
   // ---- a form is sent once: a double tap must not post the same action twice ----------------
   document.querySelectorAll("form[method=post]").forEach(function (form) {
     form.addEventListener("submit", function (event) {
