@@ -13,7 +13,7 @@ import tempfile
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlencode
 
 from django import forms
@@ -52,6 +52,7 @@ from pingan.core.scoping import code_prefix, get_visible_or_404, visible_to
 from pingan.core.types import AuthedRequest
 from pingan.geo.choices import Level
 from pingan.geo.models import Jurisdiction
+from pingan.people.forms import add_service_errors
 from pingan.web.context import current_jurisdiction
 
 PAGE_SIZE = 30
@@ -123,7 +124,11 @@ def duration_text(seconds: int) -> str:
     if days:
         return _("%(d)d 天 %(h)d 小时") % {"d": days, "h": hours} if hours else _("%(d)d 天") % {"d": days}
     if hours:
-        return _("%(h)d 小时 %(m)d 分钟") % {"h": hours, "m": minutes} if minutes else _("%(h)d 小时") % {"h": hours}
+        return (
+            _("%(h)d 小时 %(m)d 分钟") % {"h": hours, "m": minutes}
+            if minutes
+            else _("%(h)d 小时") % {"h": hours}
+        )
     return _("%(m)d 分钟") % {"m": max(minutes, 1 if seconds > 0 else 0)}
 
 
@@ -165,16 +170,32 @@ def _category_choices() -> list[Any]:
     if not apps.is_installed("pingan.events"):
         return []
     category_model = apps.get_model("events", "Category")
-    rows = list(category_model.objects.filter(active=True).order_by("order", "code").values("code", "name", "parent_id", "id"))
+    rows = list(
+        category_model.objects.filter(active=True)
+        .order_by("order", "code")
+        .values("code", "name", "parent_id", "id")
+    )
     children: dict[int, list[tuple[str, str]]] = {}
     for row in rows:
         if row["parent_id"] is not None:
             children.setdefault(row["parent_id"], []).append((row["code"], row["name"]))
-    groups = []
+    groups: list[tuple[str, list[tuple[str, str]]]] = []
     for row in rows:
         if row["parent_id"] is None:
-            groups.append((row["name"], [(row["code"], _("%(name)s（全部）") % {"name": row["name"]}), *children.get(row["id"], [])]))
+            groups.append(
+                (
+                    row["name"],
+                    [
+                        (row["code"], _("%(name)s（全部）") % {"name": row["name"]}),
+                        *children.get(row["id"], []),
+                    ],
+                )
+            )
     return groups
+
+
+def set_choices(form: forms.BaseForm, name: str, choices: list[Any]) -> None:
+    cast(forms.ChoiceField, form.fields[name]).choices = choices
 
 
 def _area_choices(user: Any) -> list[tuple[str, str]]:
@@ -199,7 +220,9 @@ class CaseFilterForm(forms.Form):
     q = forms.CharField(label=gettext_lazy("编号/标题"), max_length=100, required=False)
     category = forms.ChoiceField(label=gettext_lazy("事件类型"), required=False)
     area = forms.ChoiceField(label=gettext_lazy("所属区划"), required=False)
-    unit = forms.TypedChoiceField(label=gettext_lazy("责任单位"), required=False, coerce=int, empty_value=None)
+    unit = forms.TypedChoiceField(
+        label=gettext_lazy("责任单位"), required=False, coerce=int, empty_value=None
+    )
     supervision = forms.TypedChoiceField(
         label=gettext_lazy("督办等级"),
         required=False,
@@ -225,7 +248,7 @@ class CaseFilterForm(forms.Form):
     def __init__(self, *args: Any, user: Any, compact: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["q"].widget.attrs.update(placeholder=_("编号开头或标题关键字"), inputmode="search")
-        self.fields["kind"].choices = [("", _("全部")), *((k.key, k.label) for k in kinds.all_kinds())]
+        set_choices(self, "kind", [("", _("全部")), *((k.key, k.label) for k in kinds.all_kinds())])
         if compact:
             for name in [n for n in self.fields if n not in self.COMPACT]:
                 del self.fields[name]
@@ -233,9 +256,9 @@ class CaseFilterForm(forms.Form):
             categories = _category_choices()
             areas = _area_choices(user)
             units = unit_choices(user)
-            self.fields["category"].choices = [("", _("全部")), *categories]
-            self.fields["area"].choices = [("", _("全部")), *areas]
-            self.fields["unit"].choices = [("", _("全部")), *units]
+            set_choices(self, "category", [("", _("全部")), *categories])
+            set_choices(self, "area", [("", _("全部")), *areas])
+            set_choices(self, "unit", [("", _("全部")), *units])
             for name, options in (("category", categories), ("area", areas), ("unit", units)):
                 if not options:
                     del self.fields[name]
@@ -267,13 +290,6 @@ class CaseFilterForm(forms.Form):
             registered_to=data.get("registered_to"),
             **extra,
         )
-
-    def add_service_errors(self, exc: ValidationError) -> None:
-        errors = exc.error_dict if hasattr(exc, "error_dict") else {None: exc.error_list}
-        for name, errs in errors.items():
-            field = name if name in self.fields else None
-            for error in errs:
-                self.add_error(field, error)
 
 
 def _narrowed(request: HttpRequest, qs: QuerySet[Case]) -> QuerySet[Case]:
@@ -319,7 +335,8 @@ def _sort_links(request: HttpRequest, current: Ordering) -> dict[str, dict[str, 
 
 def _rows(qs: QuerySet[Case], ordering: Ordering, page: int, now: datetime) -> tuple[list[Case], bool]:
     """One page of cases, without a total (the tab counts give totals): one indexed query."""
-    qs = _order(qs, ordering).select_related("jurisdiction", "unit").only(*LIST_FIELDS)
+    # extension_pending: allowed_actions reads it (one-click 签收 on "my work").
+    qs = _order(qs, ordering).select_related("jurisdiction", "unit").only(*LIST_FIELDS, "extension_pending")
     start = (page - 1) * PAGE_SIZE
     found = list(qs[start : start + PAGE_SIZE + 1])
     return found[:PAGE_SIZE], len(found) > PAGE_SIZE
@@ -367,11 +384,12 @@ def desk_list(request: HttpRequest, now: datetime) -> DeskList:
     form = CaseFilterForm(request.GET or None, user=request.user)
     tab = _desk_tab(request.GET.get("tab"))
     base = form.filters()
-    try:
-        qs = _narrowed(request, filter_cases(request.user, _tab_filters(base, tab), now))
-    except ValidationError as exc:
-        form.add_service_errors(exc)
-        qs = Case.objects.none()
+    qs = Case.objects.none()
+    if not form.errors:  # a mistyped filter lists nothing rather than more than was asked for
+        try:
+            qs = _narrowed(request, filter_cases(request.user, _tab_filters(base, tab), now))
+        except ValidationError as exc:
+            add_service_errors(form, exc)
     return DeskList(form, tab, qs, base)
 
 
@@ -381,8 +399,12 @@ def _desk_tabs(request: HttpRequest, listing: DeskList, now: datetime) -> list[d
     todo = 0
     if not listing.form.errors:
         base_qs = _narrowed(request, filter_cases(request.user, listing.base, now))
-        counts = dict(base_qs.order_by().values_list("status").annotate(n=Count("id")).values_list("status", "n"))
-        todo = _narrowed(request, filter_cases(request.user, _tab_filters(listing.base, TAB_TODO), now)).count()
+        counts = dict(
+            base_qs.order_by().values_list("status").annotate(n=Count("id")).values_list("status", "n")
+        )
+        todo = _narrowed(
+            request, filter_cases(request.user, _tab_filters(listing.base, TAB_TODO), now)
+        ).count()
     tabs = [
         (TAB_TODO, _("待办"), todo),
         (TAB_OPEN, _("在办"), sum(counts.get(s, 0) for s in OPEN_STATUSES)),
@@ -390,7 +412,13 @@ def _desk_tabs(request: HttpRequest, listing: DeskList, now: datetime) -> list[d
         (TAB_ALL, _("全部"), sum(counts.values())),
     ]
     return [
-        {"key": key, "label": label, "count": n, "url": f"?{_query(request, tab=key)}", "active": key == listing.tab}
+        {
+            "key": key,
+            "label": label,
+            "count": n,
+            "url": f"?{_query(request, tab=key)}",
+            "active": key == listing.tab,
+        }
         for key, label, n in tabs
     ]
 
@@ -472,7 +500,7 @@ EXPORT_COLUMNS = (
 
 
 @login_required
-def desk_export(request: AuthedRequest) -> HttpResponse:
+def desk_export(request: AuthedRequest) -> FileResponse:
     """The filtered desk list as .xlsx (Chinese headers, no personal data), at most EXPORT_MAX_ROWS rows.
 
     Written row by row to a temporary file (xlsxwriter's constant-memory mode) and streamed.
@@ -489,7 +517,8 @@ def desk_export(request: AuthedRequest) -> HttpResponse:
     )
     if apps.is_installed("pingan.events"):
         qs = qs.select_related("event__category__parent")
-    handle = tempfile.TemporaryFile(suffix=".xlsx")
+    # Closed by FileResponse once sent (a context manager would close it before that).
+    handle = tempfile.TemporaryFile(suffix=".xlsx")  # noqa: SIM115
     book = xlsxwriter.Workbook(handle, {"constant_memory": True, "remove_timezone": True})
     sheet = book.add_worksheet(_("案件"))
     head = book.add_format({"bold": True, "bg_color": "#DCE6F2", "border": 1})
@@ -503,10 +532,11 @@ def desk_export(request: AuthedRequest) -> HttpResponse:
     for col, (_key, label, width) in enumerate(EXPORT_COLUMNS):
         sheet.set_column(col, col, width)
         sheet.write(1, col, str(label), head)
-    written = 0
-    for case in qs[: EXPORT_MAX_ROWS + 1].iterator(chunk_size=2000):
+    for written, case in enumerate(qs[: EXPORT_MAX_ROWS + 1].iterator(chunk_size=2000)):
         if written == EXPORT_MAX_ROWS:
-            sheet.write(written + 2, 0, _("仅导出前 %(n)s 条，请缩小筛选范围") % {"n": f"{EXPORT_MAX_ROWS:,}"})
+            sheet.write(
+                written + 2, 0, _("仅导出前 %(n)s 条，请缩小筛选范围") % {"n": f"{EXPORT_MAX_ROWS:,}"}
+            )
             break
         row = decorate(item(case, now))
         event = getattr(case, "event", None) if apps.is_installed("pingan.events") else None
@@ -518,7 +548,6 @@ def desk_export(request: AuthedRequest) -> HttpResponse:
                 sheet.write_datetime(written + 2, col, timezone.localtime(value).replace(tzinfo=None), when)
             else:
                 sheet.write(written + 2, col, "" if value is None else str(value))
-        written += 1
     book.close()
     handle.seek(0)
     name = _("分拨台案件_%(date)s.xlsx") % {"date": local_now.strftime("%Y%m%d")}
@@ -557,23 +586,33 @@ def my_work(request: AuthedRequest) -> HttpResponse:
     counts = {Mine.TODO.value: 0, Mine.DONE.value: 0}
     cases: list[Case] = []
     has_next = False
+    base = form.filters()
     try:
-        for key in counts:
-            qs = _narrowed(request, filter_cases(request.user, form.filters(mine=Mine(key)), now))
+        for key in counts if not form.errors else ():
+            mine = base.model_copy(update={"mine": Mine(key)})
+            qs = _narrowed(request, filter_cases(request.user, mine, now))
             counts[key] = qs.count()
             if key == tab:
                 cases, has_next = _rows(qs, ordering, page, now)
     except ValidationError as exc:
-        form.add_service_errors(exc)
+        add_service_errors(form, exc)
     categories = _categories_of(cases)
     rows = []
     for case in cases:
         row = {**decorate(item(case, now)), "category": categories.get(case.pk, "")}
         # 签收 in one click from the list (the unit's first step on a new case).
-        row["accept"] = case.status == Status.DISPATCHED and Action.ACCEPT in allowed_actions(case, request.user)
+        row["accept"] = case.status == Status.DISPATCHED and Action.ACCEPT in allowed_actions(
+            case, request.user
+        )
         rows.append(row)
     tabs = [
-        {"key": m.value, "label": m.label, "count": counts[m.value], "url": f"?{_query(request, tab=m.value)}", "active": m.value == tab}
+        {
+            "key": m.value,
+            "label": m.label,
+            "count": counts[m.value],
+            "url": f"?{_query(request, tab=m.value)}",
+            "active": m.value == tab,
+        }
         for m in Mine
     ]
     context = {
@@ -600,24 +639,44 @@ def my_work(request: AuthedRequest) -> HttpResponse:
 class ActionForm(forms.Form):
     """The inputs of one action, posted from the detail page or the desk (plain form or htmx)."""
 
-    version = forms.IntegerField(min_value=0, max_value=2**31 - 1, error_messages={"required": gettext_lazy("缺少版本号，请刷新页面后重试")})
+    version = forms.IntegerField(
+        min_value=0,
+        max_value=2**31 - 1,
+        error_messages={"required": gettext_lazy("缺少版本号，请刷新页面后重试")},
+    )
     note = forms.CharField(label=gettext_lazy("意见"), max_length=2000, required=False, strip=True)
-    unit_id = forms.IntegerField(label=gettext_lazy("责任单位"), required=False, min_value=1, max_value=2**63 - 1)
+    unit_id = forms.IntegerField(
+        label=gettext_lazy("责任单位"), required=False, min_value=1, max_value=2**63 - 1
+    )
     unit_ids = forms.TypedMultipleChoiceField(label=gettext_lazy("协办单位"), required=False, coerce=int)
-    amount = forms.DecimalField(label=gettext_lazy("延期时长"), required=False, min_value=Decimal("0.5"), max_value=365, decimal_places=2)
+    amount = forms.DecimalField(
+        label=gettext_lazy("延期时长"),
+        required=False,
+        min_value=Decimal("0.5"),
+        max_value=365,
+        decimal_places=2,
+    )
     satisfaction = forms.TypedChoiceField(
-        label=gettext_lazy("满意度"), required=False, coerce=int, empty_value=None, choices=[(str(n), str(n)) for n in range(1, 6)]
+        label=gettext_lazy("满意度"),
+        required=False,
+        coerce=int,
+        empty_value=None,
+        choices=[(str(n), str(n)) for n in range(1, 6)],
     )
     by = forms.ChoiceField(label=gettext_lazy("评价来源"), required=False, choices=EvaluatedBy.choices)
-    tier = forms.TypedChoiceField(label=gettext_lazy("提级到"), required=False, coerce=int, empty_value=None, choices=Tier.choices)
-    target = forms.IntegerField(label=gettext_lazy("并入案件"), required=False, min_value=1, max_value=2**63 - 1)
+    tier = forms.TypedChoiceField(
+        label=gettext_lazy("提级到"), required=False, coerce=int, empty_value=None, choices=Tier.choices
+    )
+    target = forms.IntegerField(
+        label=gettext_lazy("并入案件"), required=False, min_value=1, max_value=2**63 - 1
+    )
     next = forms.CharField(required=False, max_length=500)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         # Any id is accepted here; _params keeps only units inside the user's scope.
         posted = self.data.getlist("unit_ids") if hasattr(self.data, "getlist") else []
-        self.fields["unit_ids"].choices = [(v, v) for v in posted if str(v).isdigit()]
+        set_choices(self, "unit_ids", [(v, v) for v in posted if str(v).isdigit()])
 
 
 # Service field names → the form's names, so an error lands beside the field the user filled in.
@@ -632,10 +691,17 @@ def _visible_case(request: HttpRequest, pk: int) -> Case:
 def _event_facts(case: Case) -> dict[str, Any] | None:
     if case.kind != "event" or not apps.is_installed("pingan.events"):
         return None
-    event = apps.get_model("events", "Event").objects.select_related("category__parent").filter(case=case).first()
+    event = (
+        apps.get_model("events", "Event").objects.select_related("category__parent").filter(case=case).first()
+    )
     if event is None:
         return None
-    return {"category": str(event.category), "on_spot": event.on_spot, "channel_ref": event.channel_ref, "close_condition": event.category.close_condition}
+    return {
+        "category": str(event.category),
+        "on_spot": event.on_spot,
+        "channel_ref": event.channel_ref,
+        "close_condition": event.category.close_condition,
+    }
 
 
 def _duplicates(request: HttpRequest, case: Case) -> list[dict[str, Any]]:
@@ -643,9 +709,19 @@ def _duplicates(request: HttpRequest, case: Case) -> list[dict[str, Any]]:
     from pingan.events.duplicates import find_duplicates
 
     found = find_duplicates(case)
-    visible = set(visible_to(Case.objects.filter(pk__in=[c.pk for c, _s in found]), request.user).values_list("pk", flat=True))
+    visible = set(
+        visible_to(Case.objects.filter(pk__in=[c.pk for c, _s in found]), request.user).values_list(
+            "pk", flat=True
+        )
+    )
     return [
-        {"id": other.pk, "number": other.number, "title": other.title, "status": Status(other.status).label, "score": round(score * 100)}
+        {
+            "id": other.pk,
+            "number": other.number,
+            "title": other.title,
+            "status": Status(other.status).label,
+            "score": round(score * 100),
+        }
         for other, score in found
         if other.pk in visible
     ]
@@ -660,12 +736,14 @@ def _offers(case: Case, data: dict[str, Any]) -> list[dict[str, Any]]:
             continue  # offered beside each near-duplicate instead (it needs a target)
         style = "primary" if action in PRIMARY_ACTIONS else "danger" if action in DANGER_ACTIONS else ""
         note_label = NOTE_LABELS.get(action, _("意见"))
-        offers.append({**offer, "style": style, "inputs": ACTION_INPUTS.get(action, []), "note_label": note_label})
+        offers.append(
+            {**offer, "style": style, "inputs": ACTION_INPUTS.get(action, []), "note_label": note_label}
+        )
     return offers
 
 
 def render_case(
-    request: HttpRequest,
+    request: AuthedRequest,
     case: Case,
     *,
     status: int = 200,
@@ -680,7 +758,7 @@ def render_case(
     first_step = data["timeline"][0] if data["timeline"] else None
     offers = _offers(case, data)
     offered = {o["action"] for o in data["allowed_actions"]}
-    suggestion = None
+    suggestion: dict[str, Any] | None = None
     duplicates: list[dict[str, Any]] = []
     if case.kind == "event" and apps.is_installed("pingan.events"):
         if Action.DISPATCH in offered:
@@ -694,7 +772,8 @@ def render_case(
     needs_units = offered & {Action.DISPATCH, Action.TRANSFER, Action.ADD_COHANDLER}
     units = unit_choices(request.user) if needs_units else []
     if suggestion is not None:  # the suggested unit first
-        units.sort(key=lambda u: u[0] != suggestion["unit"].pk)
+        suggested_pk = suggestion["unit"].pk
+        units.sort(key=lambda u: u[0] != suggested_pk)
     posted = form.data if form is not None else {}
     context = {
         "case": case,
@@ -715,7 +794,9 @@ def render_case(
         "evaluated_by": EvaluatedBy.choices,
         "map_config": _map_config(case),
         # Photos from the scene (the register step's) beside the description; later ones in the timeline.
-        "photos": [a for a in first_step["attachments"] if a["content_type"].startswith("image/")] if first_step else [],
+        "photos": [a for a in first_step["attachments"] if a["content_type"].startswith("image/")]
+        if first_step
+        else [],
         "policy": policy_text(case),
         "desk_kicker": request.user.is_superuser or request.user.role in kinds.OFFICE,
         # Only 备注 to offer (a grid worker, a closed case): the record comes first, then the note.
@@ -744,7 +825,9 @@ def case_detail(request: AuthedRequest, pk: int) -> HttpResponse:
 
 
 def _safe_next(request: HttpRequest, value: str) -> str | None:
-    if value and url_has_allowed_host_and_scheme(value, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+    if value and url_has_allowed_host_and_scheme(
+        value, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
         return value
     return None
 
@@ -783,9 +866,15 @@ def _params(request: HttpRequest, action: Action, form: ActionForm) -> dict[str,
     return params
 
 
-def _apply(request: HttpRequest, case: Case, action: Action, version: int, note: str, params: dict[str, Any]) -> None:
+def _apply(
+    request: HttpRequest, case: Case, action: Action, version: int, note: str, params: dict[str, Any]
+) -> None:
     """One action through the write gate; events dispatch and merge through the events services."""
-    if case.kind == "event" and action in (Action.DISPATCH, Action.MERGE) and apps.is_installed("pingan.events"):
+    if (
+        case.kind == "event"
+        and action in (Action.DISPATCH, Action.MERGE)
+        and apps.is_installed("pingan.events")
+    ):
         from pingan.events import services as events
 
         if action == Action.DISPATCH:
@@ -798,7 +887,11 @@ def _apply(request: HttpRequest, case: Case, action: Action, version: int, note:
 
 def _done_message(case: Case, action: Action, params: dict[str, Any]) -> str:
     if action in (Action.DISPATCH, Action.TRANSFER):
-        return _("%(number)s 已%(action)s至 %(unit)s") % {"number": case.number, "action": action.label, "unit": params["unit"].name}
+        return _("%(number)s 已%(action)s至 %(unit)s") % {
+            "number": case.number,
+            "action": action.label,
+            "unit": params["unit"].name,
+        }
     return _("%(number)s：已%(action)s") % {"number": case.number, "action": action.label}
 
 
@@ -815,11 +908,15 @@ def case_act(request: AuthedRequest, pk: int, action: str) -> HttpResponse:
         raise Http404("no such action") from exc
     form = ActionForm(request.POST)
     if not form.is_valid():
-        return render_case(request, case, status=422, error=_("请检查填写的内容"), failed=chosen.value, form=form)
+        return render_case(
+            request, case, status=422, error=_("请检查填写的内容"), failed=chosen.value, form=form
+        )
     version, note = form.cleaned_data["version"], form.cleaned_data["note"]
     # The user's copy is stale: say so before anything they concluded from that copy.
     if version != case.version:
-        return render_case(request, case, status=409, error=str(CONFLICT_MESSAGE), failed=chosen.value, form=form)
+        return render_case(
+            request, case, status=409, error=str(CONFLICT_MESSAGE), failed=chosen.value, form=form
+        )
     try:
         rule = kinds.get(case.kind).transition_for(chosen)
         if rule is not None:  # who may act comes before what they typed (the service's order)
@@ -828,11 +925,15 @@ def case_act(request: AuthedRequest, pk: int, action: str) -> HttpResponse:
         _apply(request, case, chosen, version, note, params)
     except services.VersionConflict:
         fresh = _visible_case(request, pk)
-        return render_case(request, fresh, status=409, error=str(CONFLICT_MESSAGE), failed=chosen.value, form=form)
+        return render_case(
+            request, fresh, status=409, error=str(CONFLICT_MESSAGE), failed=chosen.value, form=form
+        )
     except services.IllegalTransition as exc:
         return render_case(request, case, status=409, error=exc.message, failed=chosen.value, form=form)
     except PermissionDenied as exc:
-        return render_case(request, case, status=403, error=str(exc) or _("您不能执行该操作"), failed=chosen.value, form=form)
+        return render_case(
+            request, case, status=403, error=str(exc) or _("您不能执行该操作"), failed=chosen.value, form=form
+        )
     except ValidationError as exc:
         errors = exc.error_dict if hasattr(exc, "error_dict") else {"note": exc.error_list}
         for name, errs in errors.items():
@@ -840,9 +941,13 @@ def case_act(request: AuthedRequest, pk: int, action: str) -> HttpResponse:
             for error in errs:
                 form.add_error(field if field in form.fields else None, error)
         fresh = _visible_case(request, pk)
-        return render_case(request, fresh, status=422, error=_("请检查填写的内容"), failed=chosen.value, form=form)
+        return render_case(
+            request, fresh, status=422, error=_("请检查填写的内容"), failed=chosen.value, form=form
+        )
     messages.success(request, _done_message(case, chosen, params))
-    return redirect(_safe_next(request, form.cleaned_data.get("next") or "") or reverse("cases:detail", args=[case.pk]))
+    return redirect(
+        _safe_next(request, form.cleaned_data.get("next") or "") or reverse("cases:detail", args=[case.pk])
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -851,14 +956,16 @@ def case_act(request: AuthedRequest, pk: int, action: str) -> HttpResponse:
 
 class BoardFilterForm(forms.Form):
     area = forms.ChoiceField(label=gettext_lazy("所属区划"), required=False)
-    unit = forms.TypedChoiceField(label=gettext_lazy("责任单位"), required=False, coerce=int, empty_value=None)
+    unit = forms.TypedChoiceField(
+        label=gettext_lazy("责任单位"), required=False, coerce=int, empty_value=None
+    )
     kind = forms.ChoiceField(label=gettext_lazy("事项类型"), required=False)
 
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["area"].choices = [("", _("全部")), *_area_choices(user)]
-        self.fields["unit"].choices = [("", _("全部")), *unit_choices(user)]
-        self.fields["kind"].choices = [("", _("全部")), *((k.key, k.label) for k in kinds.all_kinds())]
+        set_choices(self, "area", [("", _("全部")), *_area_choices(user)])
+        set_choices(self, "unit", [("", _("全部")), *unit_choices(user)])
+        set_choices(self, "kind", [("", _("全部")), *((k.key, k.label) for k in kinds.all_kinds())])
         if len(kinds.all_kinds()) < 2:
             del self.fields["kind"]
 
@@ -876,7 +983,9 @@ def board(request: AuthedRequest) -> HttpResponse:
     within = current_jurisdiction(request)
     if area is None and within is not None:
         area = within.code
-    result = supervision_board(request, kind=data.get("kind") or None, area=area, unit=data.get("unit"), limit=BOARD_LIMIT)
+    result = supervision_board(
+        request, kind=data.get("kind") or None, area=area, unit=data.get("unit"), limit=BOARD_LIMIT
+    )
     levels = []
     for level in result["levels"]:
         # "See all" opens the desk on the same cases (the switcher narrows it there too).
@@ -900,6 +1009,7 @@ def board(request: AuthedRequest) -> HttpResponse:
         "total": result["total"],
         "data_time": timezone.localtime(),
         "limit": BOARD_LIMIT,
-        "summary": ngettext("在办督办案件 %(n)s 件", "在办督办案件 %(n)s 件", result["total"]) % {"n": f"{result['total']:,}"},
+        "summary": ngettext("在办督办案件 %(n)s 件", "在办督办案件 %(n)s 件", result["total"])
+        % {"n": f"{result['total']:,}"},
     }
     return render(request, "cases/board.html", context)

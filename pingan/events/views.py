@@ -9,13 +9,13 @@ retry after a lost connection files one case, not two. Everything goes through
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpResponse
+from django.http import HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -79,7 +79,10 @@ class ReportForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.block_errors: dict[str, list[str]] = {"location": [], "photos": []}
         self.is_grid_worker = user.role == Role.GRID_WORKER and not user.is_superuser
-        self.fields["category"].choices = [("", _("请选择事件类型")), *category_choices()]
+        cast(forms.ChoiceField, self.fields["category"]).choices = [
+            ("", _("请选择事件类型")),
+            *category_choices(),
+        ]
         self.fields["title"].widget.attrs.update(
             placeholder=_("一句话说明，如：府山路口暴露垃圾"), autocomplete="off"
         )
@@ -138,8 +141,9 @@ def report(request: AuthedRequest) -> HttpResponse:
             if hasattr(exc, "error_dict") and services.IDEMPOTENCY_HEADER in exc.error_dict:
                 # The key was used for another submission (e.g. edited after a lost answer):
                 # a new key, and the user decides whether to send again.
-                form.data = form.data.copy()
-                form.data["idempotency_key"] = uuid.uuid4().hex
+                resubmit = cast(QueryDict, form.data).copy()
+                resubmit["idempotency_key"] = uuid.uuid4().hex
+                form.data = resubmit
                 form.add_error(
                     None,
                     _(

@@ -188,12 +188,17 @@ def submit(client: ApiClient, form: Any, *, idempotency_key: str | None = None) 
         errors.append(field_error("description", _("不能超过 %(n)d 个字符") % {"n": MAX_DESCRIPTION}))
     media_url = _media_url(form, errors)
     attributes = clean_attributes(category, form, errors)
+    name, phone = _name(form), str(form.get("phone") or "").strip()
+    if phone and not name:
+        # intake would accept a phone alone when it is already registered: answering
+        # differently would tell any key holder who is in the people register.
+        errors.append(field_error("first_name/last_name", _("留电话时须填写姓名")))
     if errors:
         raise Open311Error(400, *errors)
 
-    # Kept with the case (never shown but the media_url and address_id): e-mail, device_id and
-    # account_id are not stored — the people register has no e-mail field, and no plain text
-    # personal data is written outside it (DOMAIN §11).
+    # Kept with the case (GET requests shows only media_url and address_id). e-mail, device_id
+    # and account_id are not stored: the people register has no e-mail field, and no personal
+    # data is written in plain text outside it (DOMAIN §11).
     extra = {"client": client.pk, "attributes": attributes, "media_url": media_url, "address_id": address_id}
     location_parameter = "lat/long" if point_given else "address_string"
     try:
@@ -208,8 +213,8 @@ def submit(client: ApiClient, form: Any, *, idempotency_key: str | None = None) 
                 lon=lon,
                 crs="wgs84",  # the spec: WGS84
                 address=address,
-                requester_name=_name(form),
-                requester_phone=str(form.get("phone") or "").strip(),
+                requester_name=name,
+                requester_phone=phone,
                 idempotency_key=idempotency_key,
                 idempotency_owner=client.idempotency_owner,
             )

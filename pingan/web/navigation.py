@@ -75,7 +75,9 @@ NAVIGATION: tuple[NavSection, ...] = (
             NavEntry("events:list", _("事件列表")),
             NavEntry("events:report", _("事件上报"), frozenset({Role.GRID_WORKER, Role.DISPATCHER})),
             NavEntry("cases:desk", _("分拨台"), frozenset({Role.DISPATCHER})),
-            NavEntry("cases:board", _("督办看板"), frozenset({Role.SUPERVISOR, Role.LEADER, Role.DISPATCHER})),
+            NavEntry(
+                "cases:board", _("督办看板"), frozenset({Role.SUPERVISOR, Role.LEADER, Role.DISPATCHER})
+            ),
         ),
     ),
     NavSection("disputes", _("矛盾纠纷"), (NavEntry("disputes:list", _("纠纷调解")),)),
@@ -119,7 +121,9 @@ def _url(name: str) -> str | None:
         return None
 
 
-def _is_current(url_name: str, current: str, exact: bool = False, shared: frozenset[str] = frozenset()) -> bool:
+def _is_current(
+    url_name: str, current: str, exact: bool = False, shared: frozenset[str] = frozenset()
+) -> bool:
     """The entry is current on its own page and, for namespaced pages, on its app's other pages
     (unless ``exact``: the page has an entry of its own; or the namespace is ``shared`` by
     several entries, e.g. cases:desk and cases:board: a case page belongs to none of them)."""

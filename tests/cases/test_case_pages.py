@@ -98,7 +98,9 @@ def test_desk_lists_the_queue_with_suggestion_and_one_click_dispatch(file_event,
     assert f'name="unit_id" value="{units.kecheng_police.pk}"' in html
     # Counts per status as tabs: 待办 1, 待派遣 1, 全部 1.
     tabs = dict(re.findall(r'href="\?tab=(\w+)"[^>]*>[^<]+<span class="tab-count">(\d+)</span>', html))
-    assert tabs["todo"] == "1" and tabs["registered"] == "1" and tabs["dispatched"] == "0" and tabs["all"] == "1"
+    assert (
+        tabs["todo"] == "1" and tabs["registered"] == "1" and tabs["dispatched"] == "0" and tabs["all"] == "1"
+    )
 
 
 def test_one_click_dispatch_goes_to_the_suggested_unit_and_back_to_the_desk(file_event, personas, units):
@@ -118,7 +120,11 @@ def test_one_click_dispatch_goes_to_the_suggested_unit_and_back_to_the_desk(file
 def test_dispatch_refuses_a_next_url_of_another_site(file_event, personas, units):
     case = file_event()
     response = act(
-        login(personas.kecheng_dispatcher), case, "dispatch", unit_id=units.kecheng_police.pk, next="https://evil.example/"
+        login(personas.kecheng_dispatcher),
+        case,
+        "dispatch",
+        unit_id=units.kecheng_police.pk,
+        next="https://evil.example/",
     )
     assert response["Location"] == reverse("cases:detail", args=[case.pk])
 
@@ -142,10 +148,14 @@ def test_desk_filters_sort_and_tabs(file_event, personas, units):
 
 
 def test_desk_shows_field_errors_instead_of_failing(personas, categories):
-    response = login(personas.kecheng_dispatcher).get("/cases/desk/?registered_from=2026-11-30&registered_to=2026-11-01")
+    response = login(personas.kecheng_dispatcher).get(
+        "/cases/desk/?registered_from=2026-11-30&registered_to=2026-11-01"
+    )
     assert response.status_code == 200
     assert "结束日期不能早于开始日期" in body(response)
-    response = login(personas.kecheng_dispatcher).get("/cases/desk/?registered_from=yesterday&page=x&sort=nope")
+    response = login(personas.kecheng_dispatcher).get(
+        "/cases/desk/?registered_from=yesterday&page=x&sort=nope"
+    )
     assert response.status_code == 200 and "has-error" in body(response)
 
 
@@ -341,7 +351,10 @@ def test_extension_request_and_approval(file_event, personas, units, actors):
     case = file_event()
     transition(case, Action.DISPATCH, actor=personas.kecheng_dispatcher, unit=units.kecheng_police)
     deadline = case.deadline_at
-    assert act(login(personas.kecheng_handler), case, "request_extension", amount="2", note="需协调").status_code == 302
+    assert (
+        act(login(personas.kecheng_handler), case, "request_extension", amount="2", note="需协调").status_code
+        == 302
+    )
     case.refresh_from_db()
     html = body(login(personas.kecheng_dispatcher).get(reverse("cases:detail", args=[case.pk])))
     assert "延期待批" in html and 'name="amount" type="number"' in html and 'value="2' in html

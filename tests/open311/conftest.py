@@ -78,7 +78,8 @@ def good_report(key: str, **overrides: Any) -> dict[str, Any]:
 
 
 def post(data: dict[str, Any], fmt: str = "json", headers: dict[str, str] | None = None):
-    return Client().post(
+    # CSRF checks on, as for a real client: the endpoint authenticates by api_key, not session.
+    return Client(enforce_csrf_checks=True).post(
         f"{BASE}/requests.{fmt}",
         data=urlencode(data, doseq=True),
         content_type="application/x-www-form-urlencoded; charset=utf-8",

@@ -171,6 +171,15 @@ def test_invalid_phone_is_400_naming_phone(kecheng_app):
     assert error_fields(response) == ["phone"]
 
 
+def test_phone_without_a_name_is_400_whether_or_not_the_phone_is_known(kecheng_app):
+    key = kecheng_app[1]
+    assert post(good_report(key)).status_code == 201  # registers 张三 with 13812345678
+    for phone in ("13812345678", "13900001111"):
+        response = post(good_report(key, first_name=None, last_name=None, phone=phone))
+        assert response.status_code == 400
+        assert error_fields(response) == ["first_name/last_name"]
+
+
 def test_json_body_is_refused_naming_the_content_type(kecheng_app, client):
     response = client.post(
         "/open311/v2/requests.json", data=good_report(kecheng_app[1]), content_type="application/json"

@@ -147,3 +147,17 @@ def test_wrong_method_is_refused_with_an_error_list(services, client):
     assert response["Allow"] == "GET"
     assert error_fields(response) == ["method"]
     assert client.put(f"{BASE}/requests.json").status_code == 405
+
+
+def test_server_fault_is_500_with_an_error_list_and_logged(services, monkeypatch, caplog):
+    from pingan.open311 import georeport
+
+    def broken():
+        raise RuntimeError("database went away")
+
+    monkeypatch.setattr(georeport, "services_queryset", broken)
+    response = get("services.xml")
+    assert response.status_code == 500
+    assert xml(response).findtext("error/code") == "500"
+    assert "database went away" not in response.content.decode()
+    assert "database went away" in caplog.text

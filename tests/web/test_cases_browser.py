@@ -62,14 +62,22 @@ def loop_data(tree, units, personas, settings, tmp_path):
     ):
         at = now - timedelta(hours=hours_ago)
         case, _created = intake(
-            actor=dispatcher, channel=Channel.HOTLINE, category="0106", title=title, lat=28.93, lon=118.83, at=at
+            actor=dispatcher,
+            channel=Channel.HOTLINE,
+            category="0106",
+            title=title,
+            lat=28.93,
+            lon=118.83,
+            at=at,
         )
         transition(case, Action.DISPATCH, actor=dispatcher, unit=units.kecheng_platform, at=at)
         transition(case, card, actor=None)
     return personas
 
 
-def test_grid_worker_reports_and_the_loop_closes_in_the_browser(transactional_db, live_server, loop_data, browser):
+def test_grid_worker_reports_and_the_loop_closes_in_the_browser(
+    transactional_db, live_server, loop_data, browser
+):
     personas = loop_data
     base = live_server.url
     errors: list[str] = []
@@ -119,7 +127,10 @@ def test_grid_worker_reports_and_the_loop_closes_in_the_browser(transactional_db
     assert f"已上报，案件编号 {case.number}" in page.inner_text(".messages")
     assert case.channel == Channel.GRID
     assert case.steps.get().attachments.count() == 1
-    assert page.evaluate("Object.keys(localStorage).filter(k => k.startsWith('pingan.report.draft')).length") == 0
+    assert (
+        page.evaluate("Object.keys(localStorage).filter(k => k.startsWith('pingan.report.draft')).length")
+        == 0
+    )
     _no_sideways_scroll(page)
     shot(page, "cases-reported-390")
     page.goto(f"{base}/cases/mine/")

@@ -40,6 +40,15 @@
     });
   }
 
+  // ---- the current status tab stays in sight when the tabs scroll sideways (phones) ----------
+  var currentTab = document.querySelector(".status-tabs .is-current");
+  if (currentTab) {
+    var strip = currentTab.parentElement;
+    if (strip.scrollWidth > strip.clientWidth) {
+      strip.scrollLeft = Math.max(0, currentTab.offsetLeft - strip.offsetLeft - 24);
+    }
+  }
+
   // ---- a form is sent once: a double tap must not post the same action twice ----------------
   document.querySelectorAll("form[method=post]").forEach(function (form) {
     form.addEventListener("submit", function (event) {
