@@ -38,16 +38,17 @@ START = date(2023, 12, 1)
 DAYS = 3 * 365
 
 
-def setup(url: str) -> None:
+def setup(url: str, drop: bool = True) -> None:
     import psycopg
 
     name = urlparse(url).path.lstrip("/")
     if "bench" not in name:
         raise SystemExit(f"refusing to drop {name!r}: the database name must contain 'bench'")
-    admin = url.rsplit("/", 1)[0] + "/postgres"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        conn.execute(f'CREATE DATABASE "{name}"')
+    if drop:
+        admin = url.rsplit("/", 1)[0] + "/postgres"
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+            conn.execute(f'CREATE DATABASE "{name}"')
     os.environ["DJANGO_SETTINGS_MODULE"] = "pingan.settings"
     os.environ.setdefault("PINGAN_LOG_LEVEL", "WARNING")
     sys.path.insert(0, str(ROOT))
@@ -69,17 +70,25 @@ def build_city() -> tuple[list[int], dict[str, int]]:
     city = Jurisdiction.objects.create(code="330800", name="衢州市", level=Level.CITY)
     units, platforms = [], {}
     for c in range(6):
-        county = Jurisdiction.objects.create(code=f"3308{c + 2:02d}", name=f"县{c}", level=Level.COUNTY, parent=city)
-        units.append(Unit.objects.create(name=f"县{c}综合行政执法局", kind=UnitKind.DEPARTMENT, jurisdiction=county).pk)
+        county = Jurisdiction.objects.create(
+            code=f"3308{c + 2:02d}", name=f"县{c}", level=Level.COUNTY, parent=city
+        )
+        units.append(
+            Unit.objects.create(name=f"县{c}综合行政执法局", kind=UnitKind.DEPARTMENT, jurisdiction=county).pk
+        )
         for t in range(20):
             township = Jurisdiction.objects.create(
                 code=f"{county.code}{t + 1:03d}", name=f"县{c}镇{t}", level=Level.TOWNSHIP, parent=county
             )
-            unit = Unit.objects.create(name=f"县{c}镇{t}综治工作平台", kind=UnitKind.PLATFORM, jurisdiction=township)
+            unit = Unit.objects.create(
+                name=f"县{c}镇{t}综治工作平台", kind=UnitKind.PLATFORM, jurisdiction=township
+            )
             units.append(unit.pk)
             platforms[township.code] = unit.pk
             villages = [
-                Jurisdiction(code=f"{township.code}{v + 1:03d}", name=f"村{v}", level=Level.VILLAGE, parent=township)
+                Jurisdiction(
+                    code=f"{township.code}{v + 1:03d}", name=f"村{v}", level=Level.VILLAGE, parent=township
+                )
                 for v in range(10)
             ]
             Jurisdiction.objects.bulk_create(villages)
@@ -133,19 +142,19 @@ FROM (
         0, 0, 0 FROM cases_case WHERE handled_at IS NOT NULL
     UNION ALL
     SELECT {day}(closed_at), unit_id, {area}, {cat}, 0, 0, 0, 0, 1, (handled_at <= deadline_at)::int, 0, 0, 0,
-        coalesce(satisfaction, 0), (satisfaction IS NOT NULL)::int, (satisfaction >= 4)::int
+        coalesce(satisfaction, 0), (satisfaction IS NOT NULL)::int, coalesce(satisfaction >= 4, false)::int
     FROM cases_case WHERE closed_at IS NOT NULL
 ) e
 GROUP BY d, u, a, cat
 """
 
 
-def generate(n: int, platforms: dict[str, int]) -> dict[str, float]:
+def generate(n: int, platforms: dict[str, int]) -> float:
+    """The cases, in one INSERT … SELECT; returns seconds."""
     from django.db import connection
 
     from pingan.geo.models import Jurisdiction
 
-    timings = {}
     village = Jurisdiction.objects.filter(level="village").values_list("pk", flat=True).first()
     with connection.cursor() as cur:
         cur.execute("CREATE TEMP TABLE bench_townships (idx int, code text, unit int)")
@@ -157,7 +166,16 @@ def generate(n: int, platforms: dict[str, int]) -> dict[str, float]:
             {"village": village, "n": n, "start": datetime.combine(START, datetime.min.time()).isoformat() + "+08",
              "days": DAYS, "townships": len(platforms)},
         )  # fmt: skip
-        timings["cases_s"] = time.perf_counter() - t0
+        return time.perf_counter() - t0
+
+
+def fill_rollups() -> dict[str, object]:
+    """The roll-up rows of every grain from the cases, in SQL; returns seconds and row counts."""
+    from django.db import connection
+
+    timings: dict[str, object] = {}
+    with connection.cursor() as cur:
+        cur.execute("DELETE FROM cases_caserollup")
         t0 = time.perf_counter()
         local = "((%s) AT TIME ZONE 'Asia/Shanghai')::date"
         month = "date_trunc('month', (%s) AT TIME ZONE 'Asia/Shanghai')::date"
@@ -173,7 +191,7 @@ def generate(n: int, platforms: dict[str, int]) -> dict[str, float]:
                 sql = sql.replace(f"{{day}}({column})", day % column)
             cur.execute(sql, {"grain": grain})
         timings["rollups_s"] = time.perf_counter() - t0
-        cur.execute("ANALYZE")
+        cur.execute("VACUUM ANALYZE")
         cur.execute("SELECT grain, count(*) FROM cases_caserollup GROUP BY grain ORDER BY grain")
         timings["rows"] = dict(cur.fetchall())
     return timings
@@ -240,15 +258,26 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--cases", type=int, default=10_000_000)
     parser.add_argument("--runs", type=int, default=40)
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="keep the database and its cases from an earlier run (roll-ups redone)",
+    )
+    parser.add_argument(
+        "--measure-only", action="store_true", help="keep cases and roll-ups; only time the queries"
+    )
     args = parser.parse_args()
     url = os.environ.get("PINGAN_DATABASE_URL", "")
     if not url.startswith("postgres"):
         raise SystemExit("set PINGAN_DATABASE_URL to a PostgreSQL database whose name contains 'bench'")
-    setup(url)
-    _units, platforms = build_city()
-    generated = generate(args.cases, platforms)
-    print(f"cases: {args.cases:,} in {generated['cases_s']:.0f} s; roll-ups in {generated['rollups_s']:.0f} s")
-    print("roll-up rows: " + ", ".join(f"{g} {n:,}" for g, n in generated["rows"].items()))
+    setup(url, drop=not (args.reuse or args.measure_only))
+    if not (args.reuse or args.measure_only):
+        _units, platforms = build_city()
+        print(f"cases: {args.cases:,} in {generate(args.cases, platforms):.0f} s")
+    if not args.measure_only:
+        generated = fill_rollups()
+        print(f"roll-ups in {generated['rollups_s']:.0f} s")
+        print("roll-up rows: " + ", ".join(f"{g} {n:,}" for g, n in generated["rows"].items()))
     print(f"{'query':48} {'p50 ms':>8} {'p95 ms':>8}")
     for name, p50, p95 in measure(args.runs):
         print(f"{name:48} {p50:8.1f} {p95:8.1f}")

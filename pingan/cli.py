@@ -191,7 +191,7 @@ def cmd_demo(ns: argparse.Namespace) -> int:
         reset_database()
 
     _call("migrate", "--no-input", "--verbosity=0")
-    ensure_demo(stdout=sys.stdout)
+    ensure_demo(stdout=sys.stdout, events=ns.events)
     _call("collectstatic", "--no-input", "--verbosity=0")
     print()
     print(f"演示账号 / demo logins (密码 password: {DEMO_PASSWORD})")
@@ -213,6 +213,17 @@ def cmd_manage(ns: argparse.Namespace) -> int:
     return 0
 
 
+def _count(value: str) -> int:
+    """A whole number ≥ 0 for argparse (an error names the option's value otherwise)."""
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {value!r}") from None
+    if number < 0:
+        raise argparse.ArgumentTypeError(f"expected a number ≥ 0, got {number}")
+    return number
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="pingan", description="平安建设·社会治理平台")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -220,6 +231,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("demo", help="load the Quzhou demo (once) and serve it")
     p.add_argument("--reset", action="store_true", help="start over from an empty database")
     p.add_argument("--no-serve", action="store_true", help="load only, do not start the server")
+    p.add_argument(
+        "--events",
+        type=_count,
+        default=200_000,
+        help="historical events to generate on a first load (default 200000; fewer for a quick start)",
+    )
     p.add_argument("--bind", default=DEFAULT_BIND)
     p.add_argument("--workers", type=int, default=2)
     p.set_defaults(func=cmd_demo)

@@ -435,13 +435,13 @@ def _plan(user: Any, f: Filters, now: datetime) -> _Plan:
         units = visible_to(Unit.objects.all(), user)
         if f.level:
             units = units.filter(jurisdiction__level=f.level)
-        unit_ids = list(units.values_list("pk", flat=True))
+        # One query: every visible unit counts; the active ones (in the chosen area) are listed.
+        found = list(units.order_by("area_code", "name").values_list("pk", "name", "area_code", "is_active"))
+        unit_ids = [pk for pk, *_rest in found]
         rollups, overdue = rollups.filter(unit_id__in=unit_ids), overdue.filter(unit_id__in=unit_ids)
-        shown = units.filter(is_active=True)
-        if prefix:
-            shown = shown.filter(area_code__startswith=prefix)
-        for u in shown.order_by("area_code", "name"):
-            listed[str(u.pk)] = Row(key=str(u.pk), code=u.area_code, name=u.name)
+        for pk, name, code, active in found:
+            if active and (not prefix or code.startswith(prefix)):
+                listed[str(pk)] = Row(key=str(pk), code=code, name=name)
         key, case_key = F("unit_id"), F("unit_id")
     return _Plan(rollups, overdue, key, case_key, listed)
 

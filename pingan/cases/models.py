@@ -269,7 +269,13 @@ class CaseRollup(models.Model):
         verbose_name = _("统计汇总")
         verbose_name_plural = _("统计汇总")
         constraints = [models.UniqueConstraint(fields=list(ROLLUP_KEY), name="rollup_key")]
-        indexes = [models.Index(fields=["grain", "unit_id", "day"], name="rollup_unit_day")]
+        indexes = [
+            models.Index(fields=["grain", "unit_id", "day"], name="rollup_unit_day"),
+            # Statistics of one event category read detail rows only.
+            models.Index(
+                fields=["category_id", "day"], name="rollup_category_day", condition=Q(grain=Grain.DETAIL)
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.grain} {self.day} {self.unit_id} {self.area_code} {self.kind} {self.category_id}"

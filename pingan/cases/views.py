@@ -895,6 +895,16 @@ def _done_message(case: Case, action: Action, params: dict[str, Any]) -> str:
     return _("%(number)s：已%(action)s") % {"number": case.number, "action": action.label}
 
 
+def _form_problems(form: forms.Form) -> str:
+    """Every error of the action form in one line for the alert (fields show theirs too)."""
+    texts = list(dict.fromkeys(text for errors in form.errors.values() for text in errors))
+    return (
+        _("请检查填写的内容：%(problems)s") % {"problems": "；".join(texts)}
+        if texts
+        else _("请检查填写的内容")
+    )
+
+
 @login_required
 def case_act(request: AuthedRequest, pk: int, action: str) -> HttpResponse:
     """POST one action. Refusals re-render the case with the reason and the typed note kept:
@@ -909,7 +919,7 @@ def case_act(request: AuthedRequest, pk: int, action: str) -> HttpResponse:
     form = ActionForm(request.POST)
     if not form.is_valid():
         return render_case(
-            request, case, status=422, error=_("请检查填写的内容"), failed=chosen.value, form=form
+            request, case, status=422, error=_form_problems(form), failed=chosen.value, form=form
         )
     version, note = form.cleaned_data["version"], form.cleaned_data["note"]
     # The user's copy is stale: say so before anything they concluded from that copy.
@@ -942,7 +952,7 @@ def case_act(request: AuthedRequest, pk: int, action: str) -> HttpResponse:
                 form.add_error(field if field in form.fields else None, error)
         fresh = _visible_case(request, pk)
         return render_case(
-            request, fresh, status=422, error=_("请检查填写的内容"), failed=chosen.value, form=form
+            request, fresh, status=422, error=_form_problems(form), failed=chosen.value, form=form
         )
     messages.success(request, _done_message(case, chosen, params))
     return redirect(

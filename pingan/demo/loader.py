@@ -23,6 +23,7 @@ from pingan.geo.models import Jurisdiction
 CITY_CODE = "330800"
 DEMO_PASSWORD = "Pingan@2026"
 DEMO_PEOPLE = 5000
+DEMO_EVENTS = 200_000  # three years of a working city (issue 3, item 8)
 
 # County-level government departments (县级部门); the city has the same set.
 DEPARTMENTS = [
@@ -92,16 +93,20 @@ def is_loaded() -> bool:
     return Unit.objects.filter(jurisdiction__code=CITY_CODE).exists()
 
 
-def ensure_demo(stdout: IO[str] = sys.stdout) -> bool:
+def ensure_demo(stdout: IO[str] = sys.stdout, events: int = DEMO_EVENTS) -> bool:
     """Load the demo unless it is there already; returns True when it loaded."""
     if is_loaded():
         stdout.write("演示数据已存在，直接使用 (pingan demo --reset 重新生成)\n")
         return False
-    load_demo(stdout=stdout)
+    load_demo(stdout=stdout, events=events)
     return True
 
 
-def load_demo(stdout: IO[str] = sys.stdout, seed: int = 2026, people: int = DEMO_PEOPLE) -> None:
+def load_demo(
+    stdout: IO[str] = sys.stdout, seed: int = 2026, people: int = DEMO_PEOPLE, events: int = DEMO_EVENTS
+) -> None:
+    """Geography, units, users, people, then ``events`` historical events (pingan.demo.events)."""
+    from pingan.demo.events import load_events
     from pingan.demo.geography import build_quzhou_rows, load_rows
 
     started = time.monotonic()
@@ -116,6 +121,9 @@ def load_demo(stdout: IO[str] = sys.stdout, seed: int = 2026, people: int = DEMO
         stdout.write(f"用户: {len(users)} 个\n")
     create_people(people, seed)
     stdout.write(f"人员: {people} 人; 用时 {time.monotonic() - started:.1f}s\n")
+    if events > 0:
+        load_events(events, seed=seed, stdout=stdout)
+        stdout.write(f"演示数据载入完毕, 共用时 {time.monotonic() - started:.1f}s\n")
 
 
 def _by_level(level: Level) -> list[Jurisdiction]:

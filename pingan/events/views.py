@@ -152,6 +152,8 @@ def report(request: AuthedRequest) -> HttpResponse:
                 )
             else:
                 form.add_service_errors(exc)
+        except PermissionDenied as exc:  # e.g. the requester's place: shown on the form, text kept
+            form.add_error(None, str(exc) or _("您不能上报该事件"))
         else:
             if created:
                 messages.success(request, _("已上报，案件编号 %(number)s") % {"number": case.number})

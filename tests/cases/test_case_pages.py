@@ -477,3 +477,15 @@ def test_step_count_on_the_page_matches_the_log(file_event, personas):
     case = file_event()
     html = body(login(personas.kecheng_dispatcher).get(reverse("cases:detail", args=[case.pk])))
     assert html.count('class="tl-step') == Step.objects.filter(case=case).count() == 1
+
+
+def test_a_post_without_version_asks_to_reload(file_event, personas, units):
+    case = file_event()
+    url = reverse("cases:act", args=[case.pk, "dispatch"])
+    response = login(personas.kecheng_dispatcher).post(
+        url, {"unit_id": units.kecheng_police.pk, "note": "急"}
+    )
+    assert response.status_code == 422
+    assert "缺少版本号，请刷新页面后重试" in body(response)
+    case.refresh_from_db()
+    assert case.status == Status.REGISTERED
