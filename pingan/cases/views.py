@@ -384,7 +384,7 @@ def desk_list(request: HttpRequest, now: datetime) -> DeskList:
     form = CaseFilterForm(request.GET or None, user=request.user)
     tab = _desk_tab(request.GET.get("tab"))
     base = form.filters()
-    qs = Case.objects.none()
+    qs: QuerySet[Case] = Case.objects.none()
     if not form.errors:  # a mistyped filter lists nothing rather than more than was asked for
         try:
             qs = _narrowed(request, filter_cases(request.user, _tab_filters(base, tab), now))
@@ -897,7 +897,7 @@ def _done_message(case: Case, action: Action, params: dict[str, Any]) -> str:
 
 def _form_problems(form: forms.Form) -> str:
     """Every error of the action form in one line for the alert (fields show theirs too)."""
-    texts = list(dict.fromkeys(text for errors in form.errors.values() for text in errors))
+    texts = list(dict.fromkeys(str(text) for errors in form.errors.values() for text in errors))
     return (
         _("请检查填写的内容：%(problems)s") % {"problems": "；".join(texts)}
         if texts

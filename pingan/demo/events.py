@@ -34,6 +34,7 @@ moved past them.
 from __future__ import annotations
 
 import bisect
+import gc
 import json
 import random
 import sys
@@ -82,9 +83,10 @@ EVENTS = 200_000
 SEED = 2026
 HISTORY_MONTHS = 36
 CHUNK = 20_000
-# Keep the history this far inside the working-day calendar: deadlines and extensions of
-# the last cases must not run into a year the calendar does not know (DOMAIN §3).
-CALENDAR_MARGIN = timedelta(days=60)
+# Keep the history this far inside the working-day calendar, so that the last cases'
+# deadlines do not run into a year it does not know (DOMAIN §3: never guessed). A dispatch
+# or extension that would still do so is refused, as services refuse it.
+CALENDAR_MARGIN = timedelta(days=31)
 
 # Approximate resident population (万人, 2020 census, rounded) when the geography has none.
 COUNTY_POPULATION = {
@@ -370,7 +372,9 @@ class Context:
             self.people[code[:6]].append(pk)
         self._routes: dict[tuple[int, str], tuple[int | None, int | None]] = {}
         self._covering_cache: dict[str, list[Unit]] = {}
-        self._rules = list(RoutingRule.objects.filter(active=True, unit__is_active=True))
+        self._rules: dict[int, list[RoutingRule]] = defaultdict(list)
+        for rule in RoutingRule.objects.filter(active=True, unit__is_active=True):
+            self._rules[rule.category_id].append(rule)
         self._deadlines: dict[tuple[date, str, Decimal], datetime] = {}
         self._workdays: dict[date, bool] = {}
 
@@ -453,8 +457,9 @@ class Context:
         """routing.matching_rule: the longest prefix, a 小类 rule first, higher priority, older."""
         candidates = [
             r
-            for r in self._rules
-            if r.category_id in (category.pk, category.parent_id) and area.startswith(r.area_prefix)
+            for category_id in (category.pk, category.parent_id)
+            for r in self._rules.get(category_id, ())
+            if area.startswith(r.area_prefix)
         ]
         best = min(
             candidates,
@@ -655,6 +660,11 @@ class Life:
             self.act(Action.REGISTER, Status.REGISTERED, at, actor)
 
     def dispatch(self, at: datetime, unit: int | None, actor: int | None, suggested: int | None) -> datetime:
+        at = self._checked(at)
+        try:
+            clock = self.clock(at)
+        except calendar.CalendarUnknownYear:
+            raise _Stop from None  # services refuse it too: the case waits for the calendar
         at = self.act(
             Action.DISPATCH,
             Status.DISPATCHED,
@@ -664,7 +674,6 @@ class Life:
             {"suggested_unit_id": suggested} if suggested else {},
             unit=unit,
         )
-        clock = self.clock(at)
         self.unit_id, self.dispatched_at = unit, at
         self.deadline_at, self.warn_at, self.red_at = clock.deadline, clock.warn_at, clock.red_at
         self.supervision = Supervision.NONE
@@ -713,7 +722,10 @@ class Life:
         assert self.deadline_at is not None
         amount = Decimal(self.extension_request)
         start = self.dispatched_at or at
-        deadline = deadlines.extended(self.deadline_at, unit, amount)
+        try:
+            deadline = deadlines.extended(self.deadline_at, unit, amount)
+        except calendar.CalendarUnknownYear:
+            raise _Stop from None  # services refuse it too: the request stays pending
         allowed = deadline - start
         data = {"amount": str(amount), "deadline": deadline.isoformat()}
         at = self.act(Action.APPROVE_EXTENSION, None, at, actor, note, data)
@@ -1109,7 +1121,7 @@ class Writer:
         if value is None:
             return None
         if self.sqlite:  # as DatabaseOperations.adapt_datetimefield_value: naive UTC text
-            return str(value.astimezone(UTC).replace(tzinfo=None))
+            return value.astimezone(UTC).isoformat(" ")[:-6]  # drop "+00:00"
         return value
 
     def json(self, value: dict | None) -> Any:
@@ -1405,6 +1417,24 @@ def load_events(
     """Write ``count`` historical events (see the module docstring); returns the number of steps."""
     if count <= 0:
         return 0
+    # Millions of short-lived tuples and no reference cycles: the cyclic collector would only
+    # rescan the live reference data again and again (a third of the time). Back on at the end.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return _load(count, seed=seed, now=now, stdout=stdout)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _load(
+    count: int = EVENTS,
+    *,
+    seed: int = SEED,
+    now: datetime | None = None,
+    stdout: IO[str] = sys.stdout,
+) -> int:
     started = time.monotonic()
     now = now or timezone.now()
     if connection.vendor == "sqlite":
@@ -1416,6 +1446,8 @@ def load_events(
     ctx = Context(now, rng)
     end = _history_end(now)
     ctx.now = end
+    if end < now:
+        stdout.write(f"工作日历只维护到 {end + CALENDAR_MARGIN:%Y-%m-%d}：历史事件截至 {end:%Y-%m-%d}\n")
     start = _history_start(end)
     heads = build_heads(ctx, count, start, end)
     sequences = _number(heads, ctx.zone)

@@ -99,8 +99,8 @@ def test_admin_audit_page_in_english(transactional_db, live_server, personas, br
     page.goto(f"{live_server.url}/audit/")
     # An English browser still gets Chinese; the user switches in the user menu.
     assert page.locator("h1").inner_text() == "审计日志"
-    page.evaluate("document.querySelector('.menu-languages button[value=en]').click()")
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.evaluate("document.querySelector('.menu-languages button[value=en]').click()")
     page.goto(f"{live_server.url}/audit/")
     assert page.locator("h1").inner_text() == "Audit log"
     shot(page, "audit-en-1366")
