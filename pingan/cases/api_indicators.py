@@ -170,7 +170,6 @@ def _number(value: Decimal | None, places: int = 4) -> float | None:
 def row_out(row: Row) -> dict[str, Any]:
     """A Row as the API (and the page's chart data) shows it."""
     ind = row.indicators
-    assert ind is not None
     out: dict[str, Any] = {"key": row.key, "code": row.code, "name": row.name, **vars(row.counts)}
     out.update(due_to_close=ind.due_to_close, due_to_handle=ind.due_to_handle)
     for name in indicators.RATE_NAMES:

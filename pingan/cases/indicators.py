@@ -371,7 +371,7 @@ class Row:
     code: str
     name: str
     counts: Counts = field(default_factory=Counts)
-    indicators: Indicators | None = None
+    indicators: Indicators = field(default_factory=lambda: compute(Counts()))
 
 
 def _area_prefix(user: Any, code: str | None) -> str | None:
@@ -419,6 +419,7 @@ def _plan(user: Any, f: Filters, now: datetime) -> _Plan:
         rollups = rollups.filter(area_code__startswith=prefix)
         overdue = overdue.filter(area_code__startswith=prefix)
     listed: dict[str, Row] = {}
+    key: Any
     if f.group == Group.AREA:
         digits = LEVEL_DIGITS[AreaLevel(f.level or AreaLevel.COUNTY)]
         prefixes = scope_prefixes(user)
@@ -430,7 +431,7 @@ def _plan(user: Any, f: Filters, now: datetime) -> _Plan:
             areas = areas.filter(code__startswith=prefix)
         for j in areas.order_by("code"):
             listed[j.code] = Row(key=j.code, code=j.code, name=j.name)
-        key, case_key = Substr("area_code", 1, digits), Substr("area_code", 1, digits)
+        key = Substr("area_code", 1, digits)
     else:
         units = visible_to(Unit.objects.all(), user)
         if f.level:
@@ -442,8 +443,9 @@ def _plan(user: Any, f: Filters, now: datetime) -> _Plan:
         for pk, name, code, active in found:
             if active and (not prefix or code.startswith(prefix)):
                 listed[str(pk)] = Row(key=str(pk), code=code, name=name)
-        key, case_key = F("unit_id"), F("unit_id")
-    return _Plan(rollups, overdue, key, case_key, listed)
+        key = F("unit_id")
+    # Roll-ups and cases name the unit and the area code alike, so one key groups both.
+    return _Plan(rollups, overdue, key, key, listed)
 
 
 def _sums() -> dict[str, Sum]:
@@ -483,20 +485,23 @@ def _name_unlisted(table: dict[str, Row], f: Filters) -> None:
     if not missing:
         return
     if f.group == Group.UNIT:
-        names = dict(
-            Unit.objects.filter(pk__in=[int(r.key) for r in missing if r.key.isdigit()]).values_list(
-                "pk", "name"
-            )
-        )
-        codes = dict(Unit.objects.filter(pk__in=names).values_list("pk", "area_code"))
+        ids = [int(r.key) for r in missing if r.key.isdigit()]
+        units = {
+            pk: (name, code)
+            for pk, name, code in Unit.objects.filter(pk__in=ids).values_list("pk", "name", "area_code")
+        }
         for r in missing:
-            r.name = names.get(int(r.key), _("（已删除单位）")) if r.key.isdigit() else r.key
-            r.code = codes.get(int(r.key), "") if r.key.isdigit() else r.key
+            name, code = (
+                units.get(int(r.key), (_("（已删除单位）"), "")) if r.key.isdigit() else (r.key, r.key)
+            )
+            r.name, r.code = name, code
         return
     digits = LEVEL_DIGITS[AreaLevel(f.level or AreaLevel.COUNTY)]
-    names = dict(Jurisdiction.objects.filter(code__in=[r.key for r in missing]).values_list("code", "name"))
+    areas: dict[str, str] = dict(
+        Jurisdiction.objects.filter(code__in=[r.key for r in missing]).values_list("code", "name")
+    )
     for r in missing:
-        name = names.get(r.key, r.key)
+        name = areas.get(r.key, r.key)
         # A shorter key holds the matters filed at a higher level (a county's own matters).
         r.name = _("%(name)s本级") % {"name": name} if len(r.key) < digits else name
 

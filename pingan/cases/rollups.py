@@ -232,7 +232,9 @@ def _one(action: Any, condition: Q | None = None, value: Any = 1) -> Sum:
     return Sum(dj.Case(When(q, then=value), default=Value(0), output_field=IntegerField()))
 
 
-def _counter_expressions() -> dict[str, Sum]:
+def _counter_expressions() -> tuple[dict[str, Any], QuerySet]:
+    """The SUM of each counter over the steps, and the subquery naming the step that took a
+    report out of 待核查 (the rules of the module docstring, in SQL)."""
     same_case = {"case_id": OuterRef("case_id")}
     # The step that takes a report out of 待核查: 结案 keeps it, 返工/提级 take it back.
     leaves = (
@@ -300,6 +302,7 @@ def grain_queryset(grain: Grain, since: datetime | None = None) -> QuerySet:
     steps = Step.objects.filter(action__in=COUNTED_ACTIONS)
     if since is not None:
         steps = steps.filter(at__gte=since)
+    day: Any
     if grain == Grain.MONTH:
         day = TruncMonth("at", tzinfo=zone, output_field=DateField())
     else:

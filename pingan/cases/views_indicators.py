@@ -75,7 +75,9 @@ class IndicatorFilterForm(forms.Form):
 
     def __init__(self, *args: Any, fixed_group: str | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["kind"].choices = [("", _("全部类型")), *((k.key, k.label) for k in kinds.all_kinds())]
+        kind_field = self.fields["kind"]
+        assert isinstance(kind_field, forms.ChoiceField)
+        kind_field.choices = [("", _("全部类型")), *((k.key, k.label) for k in kinds.all_kinds())]
         if fixed_group:
             del self.fields["group"]
         self.fixed_group = fixed_group
@@ -168,7 +170,7 @@ def _data_time(now: datetime) -> str:
 def _charts(request: HttpRequest, f: Filters, table: list[Row], now: datetime) -> dict[str, Any]:
     stamp = _("单位：%%　数据时间：%(time)s") % {"time": _data_time(now)}
     ranked = sorted(
-        (r for r in table if r.indicators and r.indicators.closing_on_time_rate is not None),
+        (r for r in table if r.indicators.closing_on_time_rate is not None),
         key=lambda r: (-(r.indicators.closing_on_time_rate or 0), r.code),
     )
     months = indicators.trend(request.user, f, months=TREND_MONTHS, now=now)
@@ -198,6 +200,11 @@ def _charts(request: HttpRequest, f: Filters, table: list[Row], now: datetime) -
     }
 
 
+def _area_name(request: HttpRequest, f: Filters) -> str:
+    chosen = current_jurisdiction(request) if f.area else None
+    return chosen.name if chosen is not None else ""
+
+
 @login_required
 def indicator_page(request: HttpRequest) -> HttpResponse:
     """/cases/indicators/: filters, the ranking and trend charts, the sortable table, Excel."""
@@ -213,12 +220,12 @@ def indicator_page(request: HttpRequest) -> HttpResponse:
         "columns": [BY_KEY[k] for k in PAGE_COLUMNS],
         "rows": _table(table, PAGE_COLUMNS),
         "total": _table([summary], PAGE_COLUMNS)[0],
-        "has_data": any(r.indicators and r.indicators.due_to_close for r in table),
+        "has_data": any(r.indicators.due_to_close for r in table),
         "charts": _charts(request, f, table, now),
         "quick": _quick_periods(f, timezone.localdate()),
         "export_url": f"/api/indicators/export.xlsx?{_query(f, with_area=True)}",
         "data_time": _data_time(now),
-        "area_name": current_jurisdiction(request).name if f.area else "",
+        "area_name": _area_name(request, f),
     }
     return render(request, "cases/indicators.html", context)
 

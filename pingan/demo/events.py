@@ -83,6 +83,7 @@ EVENTS = 200_000
 SEED = 2026
 HISTORY_MONTHS = 36
 CHUNK = 20_000
+PARAMETERS_PER_STATEMENT = 20_000  # PostgreSQL takes at most 65,535 parameters per statement
 # Keep the history this far inside the working-day calendar, so that the last cases'
 # deadlines do not run into a year it does not know (DOMAIN §3: never guessed). A dispatch
 # or extension that would still do so is refused, as services refuse it.
@@ -1050,9 +1051,36 @@ def _note(rng: random.Random, action: str, cat: Cat) -> str:
 # Writing
 
 
+def insert_rows(table: str, columns: Sequence[str], rows: Sequence[tuple], upsert: str = "") -> None:
+    """INSERT ``rows`` into ``table`` (``columns`` in order), parameterised; ``upsert`` is an
+    ``ON CONFLICT … DO UPDATE …`` clause for rows that may exist already.
+
+    SQLite: one prepared statement run per row (executemany, fastest there). PostgreSQL: COPY
+    (through a temporary table when upserting); statements with many rows spend more time
+    quoting parameters than the server spends storing them.
+    """
+    qn = connection.ops.quote_name
+    names = ", ".join(qn(c) for c in columns)
+    with connection.cursor() as cursor:
+        if connection.vendor != "postgresql":
+            values = ", ".join(["%s"] * len(columns))
+            cursor.executemany(f"INSERT INTO {qn(table)} ({names}) VALUES ({values}) {upsert}", rows)
+            return
+        target = qn(table)
+        if upsert:
+            target = qn(f"demo_load_{table}")
+            cursor.execute(f"CREATE TEMPORARY TABLE {target} AS SELECT {names} FROM {qn(table)} WITH NO DATA")
+        with cursor.cursor.copy(f"COPY {target} ({names}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+        if upsert:
+            cursor.execute(f"INSERT INTO {qn(table)} ({names}) SELECT {names} FROM {target} {upsert}")
+            cursor.execute(f"DROP TABLE {target}")
+
+
 class _Table:
-    """An executemany INSERT for ``model`` with the given attributes in this order; every other
-    concrete field gets its default (so a field added later does not break the loader)."""
+    """An INSERT for ``model`` with the given attributes in this order; every other concrete
+    field gets its default (so a field added later does not break the loader)."""
 
     def __init__(self, model: type[models.Model], attnames: Sequence[str]) -> None:
         fields = {f.attname: f for f in model._meta.concrete_fields}
@@ -1067,18 +1095,13 @@ class _Table:
             and (f.has_default() or not f.has_db_default())
         ]
         self.extra = tuple(f.get_db_prep_save(f.get_default(), connection) for f in extra)
-        qn = connection.ops.quote_name
-        columns = [fields[a].column for a in attnames] + [f.column for f in extra]
-        self.sql = (
-            f"INSERT INTO {qn(model._meta.db_table)} ({', '.join(qn(c) for c in columns)}) "
-            f"VALUES ({', '.join(['%s'] * len(columns))})"
-        )
+        self.table = model._meta.db_table
+        self.columns = [fields[a].column for a in attnames] + [f.column for f in extra]
 
     def insert(self, rows: list[tuple]) -> None:
         if self.extra:
             rows = [row + self.extra for row in rows]
-        with connection.cursor() as cursor:
-            cursor.executemany(self.sql, rows)
+        insert_rows(self.table, self.columns, rows)
 
 
 CASE_ATTRS = (
@@ -1213,12 +1236,16 @@ def _number(heads: list[Head], zone: Any) -> dict[str, int]:
 
 
 def _save_sequences(last: dict[str, int]) -> None:
-    existing = dict(CaseSequence.objects.values_list("prefix", "last"))
-    new = [CaseSequence(prefix=p, last=n) for p, n in last.items() if p not in existing]
-    CaseSequence.objects.bulk_create(new, batch_size=1000)
-    for prefix, n in last.items():
-        if prefix in existing and existing[prefix] < n:
-            CaseSequence.objects.filter(prefix=prefix, last__lt=n).update(last=n)
+    """CaseSequence.last per prefix: at least the last number written (services.next_number
+    goes on from there)."""
+    qn = connection.ops.quote_name
+    table = CaseSequence._meta.db_table
+    current = f"{qn(table)}.{qn('last')}"
+    upsert = (
+        f"ON CONFLICT ({qn('prefix')}) DO UPDATE SET {qn('last')} = "
+        f"CASE WHEN excluded.{qn('last')} > {current} THEN excluded.{qn('last')} ELSE {current} END"
+    )
+    insert_rows(table, ("prefix", "last"), sorted(last.items()), upsert)
 
 
 def _reset_sequences() -> None:
@@ -1324,20 +1351,15 @@ class RollupSink:
         table = qn(CaseRollup._meta.db_table)
         columns = (*ROLLUP_KEY, *ROLLUP_COUNTERS)
         updates = ", ".join(f"{qn(n)} = {table}.{qn(n)} + excluded.{qn(n)}" for n in ROLLUP_COUNTERS)
-        sql = (
-            f"INSERT INTO {table} ({', '.join(qn(c) for c in columns)}) "
-            f"VALUES ({', '.join(['%s'] * len(columns))}) "
-            f"ON CONFLICT ({', '.join(qn(c) for c in ROLLUP_KEY)}) DO UPDATE SET {updates}"
-        )
+        upsert = f"ON CONFLICT ({', '.join(qn(c) for c in ROLLUP_KEY)}) DO UPDATE SET {updates}"
         adapt = connection.ops.adapt_datefield_value
         # In key order: the unique index grows at its end instead of everywhere at once.
         rows = [
             (str(g), adapt(d), u, a, k, c, *self.rows[(g, d, u, a, k, c)])
             for g, d, u, a, k, c in sorted(self.rows)
         ]
-        with transaction.atomic(), connection.cursor() as cursor:
-            for begin in range(0, len(rows), CHUNK * 5):
-                cursor.executemany(sql, rows[begin : begin + CHUNK * 5])
+        with transaction.atomic():
+            insert_rows(CaseRollup._meta.db_table, columns, rows, upsert)
         return len(rows)
 
 

@@ -87,6 +87,10 @@ def reset_database() -> None:
 
         call_command("migrate", "--no-input", verbosity=0)
         call_command("flush", "--no-input", verbosity=0)
+        # flush also empties the working-day calendar that a migration seeded.
+        from pingan.core.calendar import seed_default
+
+        seed_default()
 
 
 def is_loaded() -> bool:

@@ -122,6 +122,8 @@ def intake(
                 requester=person,
                 # The category's deadline policy (DOMAIN §2: each category carries its own).
                 policy=policy_of(category_obj),
+                # Roll-ups group by category without the cases app knowing about events.
+                data={"category_id": category_obj.pk},
                 tier=Tier.VILLAGE if solved_on_spot else Tier.TOWNSHIP,
                 at=at,
                 solved_on_spot=solved_on_spot,
