@@ -1,6 +1,5 @@
 """Units and the current user (/api/accounts/)."""
 
-
 from ninja import Router, Schema
 from ninja.pagination import PageNumberPagination, paginate
 
@@ -64,7 +63,9 @@ def me(request: AuthedRequest):
 
 @router.get("/units", response=list[UnitOut], summary="单位列表")
 @paginate(PageNumberPagination, page_size=50)
-def list_units(request: AuthedRequest, kind: UnitKind | None = None, area: str | None = None, q: str | None = None):
+def list_units(
+    request: AuthedRequest, kind: UnitKind | None = None, area: str | None = None, q: str | None = None
+):
     units = visible_to(Unit.objects.select_related("jurisdiction"), request.user)
     if kind:
         units = units.filter(kind=kind)

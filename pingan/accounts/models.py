@@ -23,7 +23,12 @@ class Unit(TimeStampedModel):
     # Denormalised jurisdiction code: the scoping function filters on it without a join.
     area_code = models.CharField(_("区划代码"), max_length=24, db_index=True, editable=False)
     parent = models.ForeignKey(
-        "self", verbose_name=_("上级单位"), null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+        "self",
+        verbose_name=_("上级单位"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
     )
     phone = models.CharField(_("办公电话"), max_length=30, blank=True)
     is_active = models.BooleanField(_("启用"), default=True)
@@ -36,7 +41,9 @@ class Unit(TimeStampedModel):
         verbose_name = _("单位")
         verbose_name_plural = _("单位")
         ordering = ["area_code", "kind", "name"]
-        constraints = [models.UniqueConstraint(fields=["jurisdiction", "name"], name="unit_unique_name_per_area")]
+        constraints = [
+            models.UniqueConstraint(fields=["jurisdiction", "name"], name="unit_unique_name_per_area")
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -50,13 +57,25 @@ class User(AbstractUser):
     """A person who works in the platform, with a role, a unit and a scope (数据范围)."""
 
     full_name = models.CharField(_("姓名"), max_length=40, blank=True)
-    role = models.CharField(_("角色"), max_length=20, choices=Role.choices, default=Role.HANDLER, db_index=True)
+    role = models.CharField(
+        _("角色"), max_length=20, choices=Role.choices, default=Role.HANDLER, db_index=True
+    )
     unit = models.ForeignKey(
-        Unit, verbose_name=_("所在单位"), null=True, blank=True, on_delete=models.PROTECT, related_name="members"
+        Unit,
+        verbose_name=_("所在单位"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="members",
     )
     grid = models.ForeignKey(
-        "geo.Jurisdiction", verbose_name=_("负责网格"), null=True, blank=True, on_delete=models.SET_NULL,
-        related_name="grid_workers", help_text=_("网格员负责的网格"),
+        "geo.Jurisdiction",
+        verbose_name=_("负责网格"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="grid_workers",
+        help_text=_("网格员负责的网格"),
     )
     scope_jurisdictions = models.ManyToManyField(
         "geo.Jurisdiction", verbose_name=_("数据范围（区划）"), blank=True, related_name="scoped_users"

@@ -22,4 +22,6 @@ def _logged_out(sender, request, user, **kwargs) -> None:
 
 @receiver(user_login_failed)
 def _login_failed(sender, credentials, request=None, **kwargs) -> None:
-    audit.record(AuditAction.LOGIN_FAILED, username=str(credentials.get("username", ""))[:150], request=request)
+    audit.record(
+        AuditAction.LOGIN_FAILED, username=str(credentials.get("username", ""))[:150], request=request
+    )

@@ -8,6 +8,7 @@ a domain app adds a detail model one-to-one with its case and registers a kind
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -230,7 +231,7 @@ ROLLUP_COUNTERS = (
 )
 
 
-def _counter(label: str) -> models.IntegerField:
+def _counter(label: Any) -> models.IntegerField:
     # Signed: a later step may take back a count (a report sent back by 返工, a re-evaluation).
     return models.IntegerField(label, default=0, db_default=0)
 

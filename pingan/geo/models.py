@@ -17,7 +17,12 @@ class Jurisdiction(TimeStampedModel):
     name = models.CharField(_("名称"), max_length=60)
     level = models.CharField(_("层级"), max_length=10, choices=Level.choices, db_index=True)
     parent = models.ForeignKey(
-        "self", verbose_name=_("上级"), null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+        "self",
+        verbose_name=_("上级"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
     )
     # GeoJSON geometry (Polygon or MultiPolygon) in WGS-84 lon/lat.
     geometry = models.JSONField(_("边界"), null=True, blank=True)

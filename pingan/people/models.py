@@ -43,7 +43,9 @@ class Person(TimeStampedModel):
         constraints = [
             # One register entry per resident ID number, even under concurrent creates.
             models.UniqueConstraint(
-                fields=["id_number_index"], condition=~models.Q(id_number_index=""), name="person_unique_id_number"
+                fields=["id_number_index"],
+                condition=~models.Q(id_number_index=""),
+                name="person_unique_id_number",
             )
         ]
 
