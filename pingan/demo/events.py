@@ -12,11 +12,12 @@ indicators, the desk, my work and the supervision board look like a city at work
   the plum-rain season 梅雨 June–July, 劳资纠纷 before the Spring Festival).
 - **Channels.** grid ~55 % (35 % of those solved on the spot 就地解决), 12345 ~25 %,
   citizen web ~8 %, 110 non-emergency ~7 %, inspection ~5 %.
-- **Outcomes** (exact quotas of the registered cases, minimum 2 each): cancelled 1 %,
-  returned and re-dispatched 3 %, reworked once 4 %, extended 2 %, parked 0.5 %, handled
-  late 8 %, stalled 0.1 % (taken in hand, never reported: overdue, carded); the rest closed
-  on time. Cases whose history reaches past now stop there: recent ones are still open.
-  Evaluations (mostly 4–5) on ~60 % of the closed ones.
+- **Outcomes**, exact quotas of the events not solved on the spot (minimum 2 each):
+  cancelled 1 %, returned and re-dispatched 3 %, reworked once 4 %, extended 2 %, parked
+  0.5 %, handled late 8 %, stalled 0.1 % (taken in hand, never reported: overdue, carded);
+  the rest handled and closed on time. Lateness, rework and stalling fall more often on some
+  units than on others, so the scorecard ranks them. A history that reaches past now stops
+  there: recent cases are still open. Evaluations (mostly 4–5) on ~60 % of the closed ones.
 - **Units** from the routing rules, else the category's default unit, else the township
   platform (pingan.events.routing); a returned case goes to another platform of its
   township. **Deadlines** from the calendar (pingan.cases.deadlines), exactly.
@@ -24,11 +25,12 @@ indicators, the desk, my work and the supervision board look like a city at work
   steps at their moments while the clock ran, so a sweep right after the load raises nothing.
 
 Speed (docs/performance.md "Demo load"): nothing goes through the per-case services. Each
-case's history is replayed in memory with the effects of pingan.cases.services (the tests
-replay samples through the services and compare), rows are inserted with executemany in one
-transaction per chunk, then the roll-ups and the routing choices are rebuilt once from the
-step log. Numbers follow services.next_number (county-date-sequence) and CaseSequence is
-moved past them.
+case's history is played in memory with the effects of pingan.cases.services (tests/demo
+replays samples through the services and compares), rows are written in one transaction per
+chunk (SQLite: executemany; PostgreSQL: COPY), and the roll-ups and routing choices are
+counted on the way by the rules of their rebuilds (tests/demo compares with a rebuild) —
+the rebuild queries alone would take longer than all the rest. Numbers follow
+services.next_number (county-date-sequence) and CaseSequence is moved past them.
 """
 
 from __future__ import annotations
@@ -115,6 +117,7 @@ QUOTAS = {
 }
 QUOTA_MINIMUM = 2
 STALL_RECENT_DAYS = 120  # stalled matters are recent ones
+UNIT_SPREAD = 0.9  # σ of ln(unit quality): some units are late or reworked far more often
 EVALUATED_SHARE = 0.60
 REQUESTER_SHARE = 0.45  # 12345 and web reports linked to a resident of the people register
 SCORES = (5, 4, 3, 2, 1)
@@ -291,7 +294,7 @@ OTHER_PLATFORM = {
 # Reference data
 
 
-@dataclass
+@dataclass(slots=True)
 class Cat:
     """A 小类 as the generator needs it."""
 
@@ -303,7 +306,7 @@ class Cat:
     close_note: str
 
 
-@dataclass
+@dataclass(slots=True)
 class Grid:
     """A grid with its place names and outline."""
 
@@ -317,7 +320,7 @@ class Grid:
     shape: Any
 
 
-@dataclass
+@dataclass(slots=True)
 class Head:
     """One event case before its history is played."""
 
@@ -341,9 +344,11 @@ class Head:
 class Context:
     """Reference data loaded once: categories, grids, units, users, people, the calendar."""
 
-    def __init__(self, now: datetime, rng: random.Random) -> None:
+    def __init__(self, now: datetime, rng: random.Random, seed: int = SEED) -> None:
         self.now = now
         self.rng = rng
+        self.seed = seed
+        self._quality: dict[int | None, float] = {}
         self.zone = calendar.local_zone()
         self.windows = calendar.office_windows()
         self.cats = self._categories()
@@ -522,6 +527,15 @@ class Context:
                 red_at=deadline + allowed * settings.CASE_RED_SHARE,
             )
         return deadlines.clock(start, cat.unit, cat.amount)
+
+    def quality(self, unit_id: int | None) -> float:
+        """How prone a unit is to lateness and rework (1 = average), fixed per unit and seed."""
+        found = self._quality.get(unit_id)
+        if found is None:
+            found = self._quality[unit_id] = random.Random(
+                self.seed * 100_003 + (unit_id or 0)
+            ).lognormvariate(0, UNIT_SPREAD)
+        return found
 
     def is_workday(self, day: date) -> bool:
         known = self._workdays.get(day)
@@ -843,29 +857,47 @@ def build_heads(ctx: Context, count: int, start: datetime, end: datetime) -> lis
         head.on_spot = channel == Channel.GRID and not cat.urgent and rng.random() < ON_SPOT_SHARE
         heads.append(head)
     heads.sort(key=lambda h: h.registered_at)
-    _assign_fates(rng, heads, end)
+    _assign_fates(ctx, heads, end)
     _place(ctx, heads)
     return heads
 
 
-def _assign_fates(rng: random.Random, heads: list[Head], end: datetime) -> None:
-    """Exact quotas of outcomes (QUOTAS) among the events that were not solved on the spot."""
+def _assign_fates(ctx: Context, heads: list[Head], end: datetime) -> None:
+    """Exact quotas of outcomes (QUOTAS) among the events that were not solved on the spot.
+
+    Lateness, rework and stalling fall more often on some units than on others (each unit's
+    ``quality``), so that the unit scorecard ranks them instead of grading every unit alike.
+    """
+    rng = ctx.rng
     pool = [h for h in heads if not h.on_spot]
 
     def quota(name: str) -> int:
         return min(len(pool), max(QUOTA_MINIMUM, round(QUOTAS[name] * len(pool))))
 
-    recent = [h for h in pool if h.registered_at >= end - timedelta(days=STALL_RECENT_DAYS)]
-    for h in rng.sample(recent or pool, min(quota("stall"), len(recent or pool))):
+    def weighted(candidates: list[Head], k: int) -> list[Head]:
+        # Weighted sampling without replacement (Efraimidis–Spirakis): the k largest u^(1/w).
+        keyed = [
+            (rng.random() ** (1 / ctx.quality(ctx.route(h.cat, h.grid.township)[0])), i)
+            for i, h in enumerate(candidates)
+        ]
+        return [candidates[i] for _key, i in sorted(keyed, reverse=True)[:k]]
+
+    recent = [h for h in pool if h.registered_at >= end - timedelta(days=STALL_RECENT_DAYS)] or pool
+    for h in weighted(recent, min(quota("stall"), len(recent))):
         h.fate = "stall"
     free = [h for h in pool if not h.fate]
     for name in ("cancel", "park"):
         for h in rng.sample(free, min(quota(name), len(free))):
             h.fate = name
         free = [h for h in free if not h.fate]
-    for name in ("return", "rework", "extend", "late"):
-        for h in rng.sample(free, min(quota(name), len(free))):
-            setattr(h, {"return": "returned"}.get(name, name), True)
+    for h in rng.sample(free, min(quota("return"), len(free))):
+        h.returned = True
+    for h in rng.sample(free, min(quota("extend"), len(free))):
+        h.extend = True
+    for h in weighted(free, min(quota("rework"), len(free))):
+        h.rework = True
+    for h in weighted(free, min(quota("late"), len(free))):
+        h.late = True
 
 
 def _place(ctx: Context, heads: list[Head]) -> None:
@@ -1296,6 +1328,7 @@ class RollupSink:
     def __init__(self, zone: Any) -> None:
         self.zone = zone
         self.rows: dict[tuple, list[int]] = {}
+        self._days: dict[date, date] = {}
 
     def add(
         self, area: str, category: int, steps: list[tuple], deadline: datetime | None, score: int | None
@@ -1332,6 +1365,7 @@ class RollupSink:
             else:
                 add = ()
             day = at.astimezone(self.zone).date()
+            day = self._days.setdefault(day, day)  # one object per day, not per row
             unit_id = unit or 0
             for key in (
                 (Grain.DETAIL, day, unit_id, village, KIND, category),
@@ -1353,14 +1387,17 @@ class RollupSink:
         updates = ", ".join(f"{qn(n)} = {table}.{qn(n)} + excluded.{qn(n)}" for n in ROLLUP_COUNTERS)
         upsert = f"ON CONFLICT ({', '.join(qn(c) for c in ROLLUP_KEY)}) DO UPDATE SET {updates}"
         adapt = connection.ops.adapt_datefield_value
-        # In key order: the unique index grows at its end instead of everywhere at once.
-        rows = [
-            (str(g), adapt(d), u, a, k, c, *self.rows[(g, d, u, a, k, c)])
-            for g, d, u, a, k, c in sorted(self.rows)
-        ]
+        # In key order: the unique index grows at its end instead of everywhere at once. In
+        # batches, each counted row dropped once written (a million rows at full size).
+        keys = sorted(self.rows)
         with transaction.atomic():
-            insert_rows(CaseRollup._meta.db_table, columns, rows, upsert)
-        return len(rows)
+            for begin in range(0, len(keys), CHUNK * 5):
+                batch = [
+                    (str(g), adapt(d), u, a, k, c, *self.rows.pop((g, d, u, a, k, c)))
+                    for g, d, u, a, k, c in keys[begin : begin + CHUNK * 5]
+                ]
+                insert_rows(CaseRollup._meta.db_table, columns, batch, upsert)
+        return len(keys)
 
 
 _COUNTED = {str(a) for a in rollups.COUNTED_ACTIONS}
@@ -1465,7 +1502,7 @@ def _load(
             cursor.execute("PRAGMA cache_size = -262144")  # KiB: 256 MB
     ensure_catalogue_and_rules()
     rng = random.Random(seed)
-    ctx = Context(now, rng)
+    ctx = Context(now, rng, seed)
     end = _history_end(now)
     ctx.now = end
     if end < now:
