@@ -270,7 +270,7 @@ COMMUNITY_SPOTS = ("小区东门", "小区北门", "菜市场门口", "公交站
                    "农贸市场", "学校门口", "十字路口", "公园入口", "停车场")  # fmt: skip
 VILLAGE_SPOTS = ("村口", "文化礼堂旁", "村委会门前", "溪边", "老街", "祠堂前", "村道边", "菜地旁", "桥头",
                  "山脚", "晒谷场", "小学旁")  # fmt: skip
-NOTES = {
+NOTES: dict[str, tuple[str, ...]] = {
     Action.SOLVE_ON_SPOT: ("网格员现场劝导，已处置完毕", "现场处置完毕，拍照留存"),
     Action.CANCEL: ("经核实不符合立案条件", "重复反映，已有案件在办理", "经现场核实，反映情况不属实"),
     Action.RETURN: ("该事项不属于本单位职责范围，请重新派遣", "经核实属其他平台职责，退回重新分拨"),
@@ -282,7 +282,7 @@ NOTES = {
     Action.PARK: ("涉及历史遗留问题，需纳入年度计划解决，挂账处理", "需上级安排资金，近期无法解决，挂账处理"),
 }
 # A returned case goes to another platform of its township (基层治理四平台).
-OTHER_PLATFORM = {
+OTHER_PLATFORM: dict[str, Platform] = {
     Platform.ZONGZHI: Platform.GONGGONG,
     Platform.GONGGONG: Platform.ZONGZHI,
     Platform.JIANGUAN: Platform.ZONGZHI,
@@ -464,6 +464,7 @@ class Context:
         candidates = [
             r
             for category_id in (category.pk, category.parent_id)
+            if category_id is not None
             for r in self._rules.get(category_id, ())
             if area.startswith(r.area_prefix)
         ]
@@ -790,7 +791,7 @@ def _day_tables(ctx: Context, start: datetime, end: datetime) -> dict[str, tuple
     first, last = start.date(), timezone.localtime(end, ctx.zone).date()
     notes = dict(WorkingDay.objects.filter(date__gte=first, date__lte=last).values_list("date", "note"))
     days = [first + timedelta(days=i) for i in range((last - first).days + 1)]
-    tables = {}
+    tables: dict[str, tuple[list[date], list[float]]] = {}
     span = max(len(days) - 1, 1)
     for channel in CHANNELS:
         workday, restday, festival = DAY_FACTORS[channel]
@@ -1128,7 +1129,7 @@ class _Table:
         ]
         self.extra = tuple(f.get_db_prep_save(f.get_default(), connection) for f in extra)
         self.table = model._meta.db_table
-        self.columns = [fields[a].column for a in attnames] + [f.column for f in extra]
+        self.columns = [str(fields[a].column) for a in attnames] + [str(f.column) for f in extra]
 
     def insert(self, rows: list[tuple]) -> None:
         if self.extra:
