@@ -62,7 +62,10 @@ def _raise(pk: int, action: Action, level: Supervision, now: datetime) -> int:
             to_status=case.status,
             at=now,
             unit=case.unit,
-            data={"level": int(level), "deadline": case.deadline_at.isoformat() if case.deadline_at else None},
+            data={
+                "level": int(level),
+                "deadline": case.deadline_at.isoformat() if case.deadline_at else None,
+            },
         )
         rollups.apply(case, step, previous=None)
         kinds.run_hooks(case, step)
