@@ -42,6 +42,7 @@ import random
 import sys
 import time
 import uuid
+from array import array
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -1328,7 +1329,10 @@ class RollupSink:
 
     def __init__(self, zone: Any) -> None:
         self.zone = zone
-        self.rows: dict[tuple, list[int]] = {}
+        # key → offset of its counters in one flat array (a list per row would cost 3× the memory)
+        self.rows: dict[tuple, int] = {}
+        self.counts = array("i")
+        self._zeros = array("i", [0] * len(ROLLUP_COUNTERS))
         self._days: dict[date, date] = {}
 
     def add(
@@ -1373,11 +1377,12 @@ class RollupSink:
                 (Grain.DAY, day, unit_id, township, KIND, 0),
                 (Grain.MONTH, day.replace(day=1), unit_id, township, KIND, 0),
             ):
-                row = self.rows.get(key)
-                if row is None:
-                    row = self.rows[key] = [0] * len(ROLLUP_COUNTERS)
+                at_row = self.rows.get(key)
+                if at_row is None:
+                    at_row = self.rows[key] = len(self.counts)
+                    self.counts.extend(self._zeros)
                 for index, n in add:
-                    row[index] += n
+                    self.counts[at_row + index] += n
 
     def write(self) -> int:
         """Add the rows to CaseRollup (INSERT … ON CONFLICT DO UPDATE n = n + excluded.n, as
@@ -1391,12 +1396,14 @@ class RollupSink:
         # In key order: the unique index grows at its end instead of everywhere at once. In
         # batches, each counted row dropped once written (a million rows at full size).
         keys = sorted(self.rows)
+        width = len(ROLLUP_COUNTERS)
         with transaction.atomic():
             for begin in range(0, len(keys), CHUNK * 5):
-                batch = [
-                    (str(g), adapt(d), u, a, k, c, *self.rows.pop((g, d, u, a, k, c)))
-                    for g, d, u, a, k, c in keys[begin : begin + CHUNK * 5]
-                ]
+                batch = []
+                for key in keys[begin : begin + CHUNK * 5]:
+                    g, d, u, a, k, c = key
+                    at_row = self.rows.pop(key)
+                    batch.append((str(g), adapt(d), u, a, k, c, *self.counts[at_row : at_row + width]))
                 insert_rows(CaseRollup._meta.db_table, columns, batch, upsert)
         return len(keys)
 
@@ -1500,7 +1507,7 @@ def _load(
     if connection.vendor == "sqlite":
         # A larger page cache for this connection: the step indexes are written all over.
         with connection.cursor() as cursor:
-            cursor.execute("PRAGMA cache_size = -262144")  # KiB: 256 MB
+            cursor.execute("PRAGMA cache_size = -65536")  # KiB: 64 MB
     ensure_catalogue_and_rules()
     rng = random.Random(seed)
     ctx = Context(now, rng, seed)
