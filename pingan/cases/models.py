@@ -106,7 +106,7 @@ class Case(models.Model):
 
     objects = ScopedQuerySet.as_manager()
     scope_code_field = "area_code"
-    scope_unit_field = "unit"
+    scope_unit_field = ("unit", "cohandlers")
 
     class Meta:
         verbose_name = _("案件")

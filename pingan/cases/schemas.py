@@ -97,10 +97,12 @@ class StatusCount(Schema):
     status: str
     label: str
     count: int
+    more: bool = Field(description="true：实际数量多于 count（计数止于上限 COUNT_CAP）")
 
 
 class CountsOut(Schema):
     total: int
+    total_more: bool = Field(description="true：实际总数多于 total")
     statuses: list[StatusCount]
 
 

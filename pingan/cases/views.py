@@ -22,7 +22,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Count, QuerySet
+from django.db.models import QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -37,11 +37,14 @@ from pingan.cases import kinds, services
 from pingan.cases.api import (
     ACTION_INPUTS,
     LIST_FIELDS,
+    Capped,
     _detail_queryset,
     _order,
+    capped_count,
     detail,
     filter_cases,
     item,
+    status_counts,
     supervision_board,
 )
 from pingan.cases.choices import OPEN_STATUSES, Action, DeadlineUnit, Status, Supervision, Tier
@@ -394,28 +397,26 @@ def desk_list(request: HttpRequest, now: datetime) -> DeskList:
 
 
 def _desk_tabs(request: HttpRequest, listing: DeskList, now: datetime) -> list[dict[str, Any]]:
-    """Counts per status as tabs (one GROUP BY), plus the desk's queue and the open cases."""
-    counts: dict[str, int] = {}
-    todo = 0
+    """Counts per status as tabs (each capped), plus the desk's queue and the open cases."""
+    counts: dict[str, Capped] = {s.value: Capped(0) for s in Status}
+    todo = Capped(0)
     if not listing.form.errors:
-        base_qs = _narrowed(request, filter_cases(request.user, listing.base, now))
-        counts = dict(
-            base_qs.order_by().values_list("status").annotate(n=Count("id")).values_list("status", "n")
+        counts = status_counts(_narrowed(request, filter_cases(request.user, listing.base, now)))
+        todo = capped_count(
+            _narrowed(request, filter_cases(request.user, _tab_filters(listing.base, TAB_TODO), now))
         )
-        todo = _narrowed(
-            request, filter_cases(request.user, _tab_filters(listing.base, TAB_TODO), now)
-        ).count()
     tabs = [
         (TAB_TODO, _("待办"), todo),
-        (TAB_OPEN, _("在办"), sum(counts.get(s, 0) for s in OPEN_STATUSES)),
-        *((s.value, s.label, counts.get(s.value, 0)) for s in DESK_STATUS_TABS),
-        (TAB_ALL, _("全部"), sum(counts.values())),
+        (TAB_OPEN, _("在办"), Capped.sum(counts[s] for s in OPEN_STATUSES)),
+        *((s.value, s.label, counts[s.value]) for s in DESK_STATUS_TABS),
+        (TAB_ALL, _("全部"), Capped.sum(counts.values())),
     ]
     return [
         {
             "key": key,
             "label": label,
-            "count": n,
+            "count": n.n,
+            "more": n.more,
             "url": f"?{_query(request, tab=key)}",
             "active": key == listing.tab,
         }
@@ -583,7 +584,7 @@ def my_work(request: AuthedRequest) -> HttpResponse:
     default_sort = Ordering.DEADLINE if tab == Mine.TODO else Ordering.REGISTERED_DESC
     ordering = _sort(request, default_sort)
     page = _page_number(request)
-    counts = {Mine.TODO.value: 0, Mine.DONE.value: 0}
+    counts = {Mine.TODO.value: Capped(0), Mine.DONE.value: Capped(0)}
     cases: list[Case] = []
     has_next = False
     base = form.filters()
@@ -591,7 +592,7 @@ def my_work(request: AuthedRequest) -> HttpResponse:
         for key in counts if not form.errors else ():
             mine = base.model_copy(update={"mine": Mine(key)})
             qs = _narrowed(request, filter_cases(request.user, mine, now))
-            counts[key] = qs.count()
+            counts[key] = capped_count(qs)
             if key == tab:
                 cases, has_next = _rows(qs, ordering, page, now)
     except ValidationError as exc:
@@ -609,7 +610,8 @@ def my_work(request: AuthedRequest) -> HttpResponse:
         {
             "key": m.value,
             "label": m.label,
-            "count": counts[m.value],
+            "count": counts[m.value].n,
+            "more": counts[m.value].more,
             "url": f"?{_query(request, tab=m.value)}",
             "active": m.value == tab,
         }

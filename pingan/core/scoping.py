@@ -9,6 +9,9 @@ holds its responsible unit:
         scope_code_field = "area_code"
         scope_unit_field = None
 
+``scope_unit_field`` may name several fields (a tuple), many-to-many ones included: a case
+is seen by its responsible unit and by its co-handling units (协办单位).
+
 Every query that returns data to a user goes through ``visible_to``; a record outside the
 scope answers 404 through ``get_visible_or_404``.
 """
@@ -83,19 +86,32 @@ def user_scope(user: Any) -> tuple[list[str] | None, list[int]]:
     return scope_prefixes(user), scope_unit_ids(user)
 
 
+def _unit_fields(model: type[models.Model]) -> tuple[str, ...]:
+    fields = getattr(model, "scope_unit_field", None) or ()
+    return (fields,) if isinstance(fields, str) else tuple(fields)
+
+
+def _unit_q(model: type[models.Model], field: str, unit_ids: list[int]) -> Q:
+    lookup = {f"{field}__in": unit_ids}
+    if "__" not in field and model._meta.get_field(field).many_to_many:
+        # A join would repeat a record once per matching unit: ask by id instead.
+        return Q(pk__in=model._default_manager.filter(**lookup).values("pk"))
+    return Q(**lookup)
+
+
 def scope_q(model: type[models.Model], user: Any) -> Q | None:
     """The filter for ``model`` and ``user``; None means no restriction."""
     prefixes = scope_prefixes(user)
     if prefixes is None:
         return None
     code_field: str = model.scope_code_field  # type: ignore[attr-defined]
-    unit_field: str | None = getattr(model, "scope_unit_field", None)
     q = Q(pk__in=[])
     for prefix in prefixes:
         q |= Q(**{f"{code_field}__startswith": prefix})
-    unit_ids = scope_unit_ids(user) if unit_field else []
-    if unit_ids:
-        q |= Q(**{f"{unit_field}__in": unit_ids})
+    unit_fields = _unit_fields(model)
+    unit_ids = scope_unit_ids(user) if unit_fields else []
+    for field in unit_fields if unit_ids else ():
+        q |= _unit_q(model, field, unit_ids)
     return q
 
 

@@ -10,6 +10,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
+from pingan.accounts.choices import Role
 from pingan.cases import api as cases_api
 from pingan.cases.choices import Action, DeadlineUnit, Status, Supervision
 from pingan.cases.kinds import DeadlinePolicy
@@ -260,6 +261,21 @@ def test_counts_per_status_with_the_same_filters(new_case, actors, units):
     assert login(actors["handler"]).get("/api/cases/counts?mine=todo").json()["total"] == 1
 
 
+def test_counts_stop_at_the_cap_and_say_there_are_more(new_case, actors, monkeypatch):
+    monkeypatch.setattr(cases_api, "COUNT_CAP", 2)
+    for _ in range(3):
+        new_case()
+    client = login(actors["dispatcher"])
+    body = client.get("/api/cases/counts").json()
+    registered = next(s for s in body["statuses"] if s["status"] == "registered")
+    assert (registered["count"], registered["more"]) == (2, True)
+    assert (body["total"], body["total_more"]) == (2, True)
+    closed = next(s for s in body["statuses"] if s["status"] == "closed")
+    assert (closed["count"], closed["more"]) == (0, False)
+    html = client.get("/cases/desk/?tab=all").content.decode()
+    assert '全部<span class="tab-count">2+</span>' in html
+
+
 # ---------------------------------------------------------------------------------------------
 # Detail
 
@@ -435,6 +451,27 @@ def test_action_not_in_the_kinds_table_is_illegal(new_case, actors):
     assert response.status_code == 409 and response.json()["code"] == "illegal_transition"
 
 
+def test_a_cohandling_unit_in_another_county_sees_the_case_once(new_case, actors, units, tree):
+    """协办: a unit outside the case's area sees it through the scoping function, listed once."""
+    from tests.conftest import make_user
+
+    case = dispatched(new_case, actors, units)
+    jiangshan = make_user("js_handler", Role.HANDLER, tree.jiangshan, units.jiangshan_police)
+    other = login(jiangshan)
+    assert other.get(f"/api/cases/{case.pk}").status_code == 404
+    transition(case, Action.ADD_COHANDLER, actor=actors["dispatcher"], units=[units.jiangshan_police])
+    transition(
+        Case.objects.get(pk=case.pk),
+        Action.ADD_COHANDLER,
+        actor=actors["dispatcher"],
+        units=[units.jiangshan_platform],
+    )
+    assert other.get(f"/api/cases/{case.pk}").status_code == 200
+    listed = other.get("/api/cases/").json()["items"]
+    assert [i["number"] for i in listed] == [case.number]
+    assert other.get("/api/cases/?mine=todo").json()["items"][0]["number"] == case.number
+
+
 def test_cohandlers_and_merge_resolve_ids_and_numbers(new_case, actors, units):
     case = dispatched(new_case, actors, units)
     dispatcher = login(actors["dispatcher"])
@@ -551,10 +588,10 @@ def test_list_and_detail_queries_do_not_grow_with_rows(
             SimpleUploadedFile("b.png", PNG),
         )
     client = login(actors["dispatcher"])
-    # session, user, scope codes, scope units, then one query for the page / the GROUP BY.
+    # session, user, scope codes, scope units, then one query for the page / per status counted.
     with django_assert_max_num_queries(5):
         assert len(client.get("/api/cases/?mine=done&page_size=100").json()["items"]) == 6
-    with django_assert_max_num_queries(5):
+    with django_assert_max_num_queries(4 + len(Status)):
         client.get("/api/cases/counts?overdue=true")
     # … case, co-handlers, steps with actors and units, attachments, and the scope check of the offer.
     with django_assert_max_num_queries(9):
