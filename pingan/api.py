@@ -12,6 +12,9 @@ from pingan.cases.api import router as cases_router
 from pingan.cases.api_indicators import router as indicators_router
 from pingan.cases.services import CaseError, VersionConflict
 from pingan.core.api import router as core_router
+from pingan.disputes.api import router as disputes_router
+from pingan.disputes.api_confirmation import router as confirmations_router
+from pingan.disputes.api_linkage import router as linkage_router
 from pingan.events.api import router as events_router
 from pingan.geo.api import router as geo_router
 from pingan.people.api import router as people_router
@@ -58,3 +61,6 @@ api.add_router("/people/", people_router)
 api.add_router("/cases/", cases_router)
 api.add_router("/indicators/", indicators_router)
 api.add_router("/events/", events_router)
+api.add_router("/disputes/", disputes_router)
+api.add_router("/confirmations/", confirmations_router)
+api.add_router("/linkage/", linkage_router)

@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "pingan.people",
     "pingan.cases",
     "pingan.events",
+    "pingan.disputes",
     "pingan.open311",
     "pingan.web",
     "pingan.demo",
@@ -188,6 +189,13 @@ CASE_RED_SHARE = env_float("CASE_RED_SHARE", 0.5)
 DUPLICATE_METRES = env_float("DUPLICATE_METRES", 200)
 DUPLICATE_HOURS = env_float("DUPLICATE_HOURS", 72)
 DUPLICATE_SIMILARITY = env_float("DUPLICATE_SIMILARITY", 0.5)
+# Disputes (DOMAIN §4): a key-type 110 call is pushed to mediation within this many hours
+# (警调联动); the same parties disputing again within this many days is a 民转刑 risk sign;
+# this many people or more make a dispute a group one.
+LINKAGE_PUSH_HOURS = env_float("LINKAGE_PUSH_HOURS", 24)
+LINKAGE_FEEDBACK_HOURS = env_float("LINKAGE_FEEDBACK_HOURS", 24)
+DISPUTE_REPEAT_DAYS = env_int("DISPUTE_REPEAT_DAYS", 90)
+DISPUTE_GROUP_SIZE = env_int("DISPUTE_GROUP_SIZE", 5)
 
 LOGGING = {
     "version": 1,

@@ -10,6 +10,8 @@ urlpatterns = [
     path("people/", include("pingan.people.urls")),
     path("cases/", include("pingan.cases.urls")),
     path("events/", include("pingan.events.urls")),
+    path("disputes/", include("pingan.disputes.urls")),
+    path("linkage/", include("pingan.disputes.urls_linkage")),
     path("open311/v2/", include("pingan.open311.urls")),
     path("", include("pingan.web.urls")),
 ]

@@ -80,7 +80,17 @@ NAVIGATION: tuple[NavSection, ...] = (
             ),
         ),
     ),
-    NavSection("disputes", _("矛盾纠纷"), (NavEntry("disputes:list", _("纠纷调解")),)),
+    NavSection(
+        "disputes",
+        _("矛盾纠纷"),
+        (
+            NavEntry("disputes:window", _("窗口登记"), frozenset({Role.DISPATCHER, Role.MEDIATOR})),
+            NavEntry("disputes:list", _("纠纷调解")),
+            NavEntry("disputes:workbench", _("调解工作台"), frozenset({Role.MEDIATOR})),
+            NavEntry("linkage:board", _("警调联动"), OFFICE_ROLES),
+            NavEntry("disputes:stats", _("纠纷统计"), OFFICE_ROLES),
+        ),
+    ),
     NavSection("petitions", _("信访"), (NavEntry("petitions:list", _("信访件"), OFFICE_ROLES),)),
     NavSection("risks", _("风险隐患"), (NavEntry("risks:list", _("风险隐患")),)),
     NavSection("inspections", _("督查检查"), (NavEntry("inspections:list", _("督查检查"), OFFICE_ROLES),)),

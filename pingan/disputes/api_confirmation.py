@@ -1,0 +1,5 @@
+"""Placeholder router; the module's owner fills it."""
+
+from ninja import Router
+
+router = Router(tags=["disputes 矛盾纠纷"])
