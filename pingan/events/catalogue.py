@@ -22,8 +22,6 @@ from the digital city-management standards and Quzhou practice) is loaded by
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -36,7 +34,7 @@ from pingan.accounts.choices import Platform
 from pingan.cases.choices import DeadlineUnit
 from pingan.core.audit import record
 from pingan.core.choices import AuditAction
-from pingan.core.importing import ImportFailed, RowError
+from pingan.core.importing import ImportFailed, RowError, cell_text, is_blank, read_table
 from pingan.events.models import CODE_RE, Category
 
 DEFAULT_CATALOGUE = Path(__file__).resolve().parent / "data" / "default_catalogue.csv"
@@ -188,15 +186,10 @@ def read_rows(filename: str, data: bytes) -> list[Row]:
     suffix = Path(filename).suffix.lower()
     if not data:
         raise ImportFailed([RowError(0, _("文件为空"), "file")])
-    if suffix == ".csv":
-        header, lines = _csv_lines(data)
-    elif suffix == ".xlsx":
-        header, lines = _xlsx_lines(data)
-    else:
-        raise ImportFailed(
-            [RowError(0, _("不支持的文件类型 %(ext)s：请用 .xlsx 或 .csv") % {"ext": suffix or "?"}, "file")]
-        )
-    columns = [HEADERS.get(_text(h).lower(), HEADERS.get(_text(h), "")) for h in header]
+    header, lines = read_table(data, suffix)
+    if not lines:
+        raise ImportFailed([RowError(0, _("文件中没有数据行"), "file")])
+    columns = [HEADERS.get(cell_text(h).lower(), HEADERS.get(cell_text(h), "")) for h in header]
     missing = [c for c in REQUIRED if c not in columns]
     if missing:
         raise ImportFailed(
@@ -207,7 +200,7 @@ def read_rows(filename: str, data: bytes) -> list[Row]:
         )
     rows = []
     for number, values in lines:
-        if all(_text(v) == "" for v in values):
+        if is_blank(values):
             continue
         rec = {col: values[i] if i < len(values) else None for i, col in enumerate(columns) if col}
         rows.append(_parse(number, rec))
@@ -216,57 +209,15 @@ def read_rows(filename: str, data: bytes) -> list[Row]:
     return rows
 
 
-def _csv_lines(data: bytes) -> tuple[list[Any], list[tuple[int, list[Any]]]]:
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        try:
-            text = data.decode("gb18030")  # Excel on Chinese Windows saves CSV in GBK
-        except UnicodeDecodeError as exc:
-            raise ImportFailed([RowError(0, _("无法识别文件编码，请保存为 UTF-8"), "file")]) from exc
-    try:
-        lines = list(csv.reader(io.StringIO(text)))
-    except csv.Error as exc:
-        raise ImportFailed([RowError(0, _("CSV 格式错误：%(err)s") % {"err": exc}, "file")]) from exc
-    if not lines:
-        raise ImportFailed([RowError(0, _("文件中没有数据行"), "file")])
-    return lines[0], list(enumerate(lines[1:], start=2))
-
-
-def _xlsx_lines(data: bytes) -> tuple[list[Any], list[tuple[int, list[Any]]]]:
-    from openpyxl import load_workbook
-
-    try:
-        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-        try:
-            lines = [list(values) for values in book.worksheets[0].iter_rows(values_only=True)]
-        finally:
-            book.close()
-    # A damaged workbook raises many kinds of errors (zip, XML, KeyError …): all mean "unreadable".
-    except Exception as exc:
-        raise ImportFailed([RowError(0, _("不是有效的 Excel (.xlsx) 文件"), "file")]) from exc
-    if not lines:
-        raise ImportFailed([RowError(0, _("文件中没有数据行"), "file")])
-    return lines[0], list(enumerate(lines[1:], start=2))
-
-
-def _text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)  # Excel turns 0101 typed as a number into 101.0
-    return str(value).strip()
-
-
 def _parse(number: int, rec: dict[str, Any]) -> Row:
     row = Row(
         number=number,
-        major=_text(rec.get("major")),
-        minor=_text(rec.get("minor")),
-        code=_text(rec.get("code")),
-        default_unit=_text(rec.get("default_unit")),
-        register_condition=_text(rec.get("register_condition")),
-        close_condition=_text(rec.get("close_condition")),
+        major=cell_text(rec.get("major")),
+        minor=cell_text(rec.get("minor")),
+        code=cell_text(rec.get("code")),
+        default_unit=cell_text(rec.get("default_unit")),
+        register_condition=cell_text(rec.get("register_condition")),
+        close_condition=cell_text(rec.get("close_condition")),
     )
 
     def error(column: str, message: str) -> None:
@@ -284,7 +235,7 @@ def _parse(number: int, rec: dict[str, Any]) -> Row:
         error(
             "code", _("代码「%(code)s」只能由字母、数字、下划线和连字符组成，最长 20 位") % {"code": row.code}
         )
-    platform = _text(rec.get("platform"))
+    platform = cell_text(rec.get("platform"))
     if platform:
         row.platform = PLATFORM_ALIASES.get(platform, "")
         if not row.platform:
@@ -295,12 +246,12 @@ def _parse(number: int, rec: dict[str, Any]) -> Row:
             )
     if len(row.default_unit) > 80:
         error("default_unit", _("默认单位不能超过 80 个字"))
-    active = _text(rec.get("active")).lower()
+    active = cell_text(rec.get("active")).lower()
     if active in FALSE_WORDS:
         row.active = False
     elif active not in TRUE_WORDS:
         error("active", _("启用须填“是”或“否”"))
-    amount_text, unit_text = _text(rec.get("amount")), _text(rec.get("unit"))
+    amount_text, unit_text = cell_text(rec.get("amount")), cell_text(rec.get("unit"))
     if row.is_major:
         if amount_text or unit_text:
             error("amount", _("大类不设期限：期限写在小类上"))

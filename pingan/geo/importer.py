@@ -26,8 +26,6 @@ transaction, parents before children, and one audit entry records the counts.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -43,7 +41,7 @@ from shapely.validation import explain_validity
 
 from pingan.core.audit import record
 from pingan.core.choices import AuditAction
-from pingan.core.importing import ImportFailed, RowError
+from pingan.core.importing import ImportFailed, RowError, cell_text, is_blank, read_table
 from pingan.core.scoping import code_prefix
 from pingan.geo.choices import LEVEL_ORDER, Level
 from pingan.geo.models import Jurisdiction
@@ -194,10 +192,8 @@ def read_rows(filename: str, data: bytes) -> list[Row]:
         raise ImportFailed([RowError(0, _("文件为空"), "file")])
     if suffix in (".geojson", ".json"):
         rows = _read_geojson(data)
-    elif suffix == ".csv":
-        rows = _read_table(_csv_records(data))
-    elif suffix == ".xlsx":
-        rows = _read_table(_xlsx_records(data))
+    elif suffix in (".csv", ".xlsx"):
+        rows = _read_table(read_table(data, suffix))
     else:
         raise ImportFailed(
             [
@@ -245,43 +241,6 @@ def _read_geojson(data: bytes) -> list[Row]:
     return rows
 
 
-def _csv_records(data: bytes) -> tuple[list[str], list[tuple[int, list[Any]]]]:
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        try:
-            text = data.decode("gb18030")  # Excel on Chinese Windows saves CSV in GBK
-        except UnicodeDecodeError as exc:
-            raise ImportFailed([RowError(0, _("无法识别文件编码，请保存为 UTF-8"), "file")]) from exc
-    try:
-        lines = list(csv.reader(io.StringIO(text)))
-    except csv.Error as exc:
-        raise ImportFailed([RowError(0, _("CSV 格式错误：%(err)s") % {"err": exc}, "file")]) from exc
-    if not lines:
-        return [], []
-    return lines[0], [(n, line) for n, line in enumerate(lines[1:], start=2)]
-
-
-def _xlsx_records(data: bytes) -> tuple[list[str], list[tuple[int, list[Any]]]]:
-    from openpyxl import load_workbook
-
-    try:
-        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-        try:
-            sheet = book.worksheets[0]
-            lines = [list(values) for values in sheet.iter_rows(values_only=True)]
-        finally:
-            book.close()
-    # openpyxl raises many kinds of errors on a damaged workbook (zip, XML, KeyError…); any of
-    # them means "not a readable .xlsx", which the user must hear instead of a server error.
-    except Exception as exc:
-        raise ImportFailed([RowError(0, _("不是有效的 Excel (.xlsx) 文件"), "file")]) from exc
-    if not lines:
-        return [], []
-    header = ["" if h is None else str(h) for h in lines[0]]
-    return header, [(n, line) for n, line in enumerate(lines[1:], start=2)]
-
-
 def _read_table(table: tuple[list[str], list[tuple[int, list[Any]]]]) -> list[Row]:
     header, lines = table
     columns = [HEADER_ALIASES.get(h.strip().lower(), HEADER_ALIASES.get(h.strip(), "")) for h in header]
@@ -292,34 +251,26 @@ def _read_table(table: tuple[list[str], list[tuple[int, list[Any]]]]) -> list[Ro
         )
     rows = []
     for number, values in lines:
-        if all(v is None or str(v).strip() == "" for v in values):
-            continue  # blank lines at the end of a sheet
+        if is_blank(values):
+            continue
         record_ = {col: values[i] if i < len(values) else None for i, col in enumerate(columns) if col}
         rows.append(_row_from_record(number, record_))
     return rows
-
-
-def _text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)  # Excel turns 330802 into 330802.0
-    return str(value).strip()
 
 
 def _row_from_record(number: int, rec: dict) -> Row:
     geometry = rec.get("geometry")
     if isinstance(geometry, str) and not geometry.strip():
         geometry = None
-    level_text = _text(rec.get("level"))
+    level_text = cell_text(rec.get("level"))
     return Row(
         number=number,
-        code=_text(rec.get("code")),
-        name=_text(rec.get("name")),
+        code=cell_text(rec.get("code")),
+        name=cell_text(rec.get("name")),
         level=LEVEL_ALIASES.get(level_text, LEVEL_ALIASES.get(level_text.lower(), level_text)),
-        parent_code=_text(rec.get("parent_code")),
+        parent_code=cell_text(rec.get("parent_code")),
         geometry=geometry,
-        synthetic=_text(rec.get("synthetic")).lower() in TRUE_WORDS,
+        synthetic=cell_text(rec.get("synthetic")).lower() in TRUE_WORDS,
     )
 
 
