@@ -7,6 +7,7 @@ Each is raised exactly once per case: a case is claimed with a conditional UPDAT
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
 from django.db import transaction
@@ -29,6 +30,22 @@ STAGES = (
     (Action.RED_CARD, Supervision.RED, "red_at"),
 )
 BATCH = 1000
+
+# Other periodic deadline work of the domain apps (e.g. judicial-confirmation windows that
+# lapse), run by the same job right after the cards: name → function(now) → how many it changed.
+# An app adds its own in AppConfig.ready() with ``also_sweep``; each must be safe to run twice.
+PeriodicSweep = Callable[[datetime], int]
+_also: dict[str, PeriodicSweep] = {}
+
+
+def also_sweep(name: str, run: PeriodicSweep) -> None:
+    _also[name] = run
+
+
+def sweep_all(now: datetime | None = None) -> dict[str, int]:
+    """The cards (``sweep``) and then every registered domain sweep."""
+    now = now or timezone.now()
+    return {**sweep(now), **{name: run(now) for name, run in _also.items()}}
 
 
 def sweep(now: datetime | None = None) -> dict[str, int]:

@@ -48,6 +48,11 @@ def _overdue(register_case, actors, units):
     return case
 
 
+def cards(raised: dict[str, int]) -> dict[str, int]:
+    """The card counts of a sweep's result (domain apps add counts of their own sweeps)."""
+    return {k: raised[k] for k in ("warn", "yellow_card", "red_card")}
+
+
 # --- without Redis: tasks run in-process ---------------------------------------------------------
 
 
@@ -56,12 +61,12 @@ def test_without_redis_the_sweep_task_runs_in_process_and_raises_the_cards(new_c
     case = _overdue(new_case, actors, units)
     assert app.conf.task_always_eager is True
     result = sweep_deadlines.delay()
-    assert result.get(timeout=1) == {"warn": 1, "yellow_card": 1, "red_card": 1}
+    assert cards(result.get(timeout=1)) == {"warn": 1, "yellow_card": 1, "red_card": 1}
     case.refresh_from_db()
     assert case.supervision == Supervision.RED
     assert Step.objects.filter(case=case, action=Action.RED_CARD).count() == 1
     # Run again (beat twice, or two sweepers): nothing is raised a second time.
-    assert sweep_deadlines.delay().get(timeout=1) == {"warn": 0, "yellow_card": 0, "red_card": 0}
+    assert cards(sweep_deadlines.delay().get(timeout=1)) == {"warn": 0, "yellow_card": 0, "red_card": 0}
 
 
 def test_beat_sends_the_sweep_every_configured_seconds_and_drops_stale_ones(settings):
@@ -336,7 +341,7 @@ def test_a_real_worker_runs_the_sweep_sent_through_redis(tree, units, actors, tm
     try:
         result = client.send_task(SWEEP_TASK, queue=queue)
         raised = _wait(result, worker, log_path)
-        assert raised == {"warn": 1, "yellow_card": 1, "red_card": 1}
+        assert cards(raised) == {"warn": 1, "yellow_card": 1, "red_card": 1}
         case.refresh_from_db()
         assert case.supervision == Supervision.RED
         assert list(
