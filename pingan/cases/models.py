@@ -36,7 +36,7 @@ class Case(models.Model):
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     number = models.CharField(_("编号"), max_length=32, unique=True, editable=False)
-    kind = models.CharField(_("类型"), max_length=20, db_index=True)
+    kind = models.CharField(_("类型"), max_length=20)
     title = models.CharField(_("标题"), max_length=200)
     description = models.TextField(_("描述"), blank=True)
     channel = models.CharField(_("来源渠道"), max_length=20, choices=Channel.choices)

@@ -15,8 +15,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError  # noqa: F401  PermissionDenied: raised via permissions
-from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -83,16 +82,21 @@ class Change:
 
 
 def next_number(area_code: str, at: datetime) -> str:
-    """County code + local date + daily sequence: 330881-20261128-00012 (一事一编码)."""
+    """County code + local date + daily sequence: 330881-20261128-00012 (一事一编码).
+
+    One statement takes the next number, also for the first case of a day and under
+    concurrent registrations; the counter row stays locked until the registration commits,
+    so numbers have no gaps.
+    """
     prefix = f"{area_code[:6]}-{timezone.localtime(at):%Y%m%d}"
-    with transaction.atomic():
-        if not CaseSequence.objects.filter(prefix=prefix).update(last=F("last") + 1):
-            try:
-                with transaction.atomic():
-                    CaseSequence.objects.create(prefix=prefix, last=1)
-            except IntegrityError:  # created by a concurrent registration in between
-                CaseSequence.objects.filter(prefix=prefix).update(last=F("last") + 1)
-        last = CaseSequence.objects.get(prefix=prefix).last
+    table = connection.ops.quote_name(CaseSequence._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (prefix, last) VALUES (%s, 1) "
+            f"ON CONFLICT (prefix) DO UPDATE SET last = {table}.last + 1 RETURNING last",
+            [prefix],
+        )
+        (last,) = cursor.fetchone()
     return f"{prefix}-{last:05d}"
 
 
@@ -124,7 +128,8 @@ def register(
     at = at or timezone.now()
     if not title.strip():
         raise ValidationError({"title": [_("标题不能为空")]})
-    with transaction.atomic():
+    # No savepoint: a failure anywhere in a registration fails the caller's whole transaction.
+    with transaction.atomic(savepoint=False):
         case = Case(
             kind=kind,
             title=title.strip()[:200],

@@ -281,7 +281,9 @@ def intake(
         channel_ref=payload.channel_ref,
         idempotency_key=idempotency_key,
     )
-    return Status(201 if created else 200, _event_out(_event_case(request, case.pk)))
+    if created:  # everything the answer shows was just written and is in memory
+        return Status(201, _event_out(case))
+    return Status(200, _event_out(_event_case(request, case.pk)))
 
 
 @router.get("/{int:case_id}", response=EventOut)
