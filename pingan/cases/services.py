@@ -172,12 +172,14 @@ def transition(
     version: int | None = None,
     note: str = "",
     at: datetime | None = None,
+    step_data: dict[str, Any] | None = None,
     **params: Any,
 ) -> Case:
     """Apply ``action`` to ``case``; see the module docstring. Returns the updated case.
 
     ``version`` is the version the client saw; a mismatch raises VersionConflict.
     ``params`` are the action's inputs (unit, units, amount, satisfaction, tier, target …).
+    ``step_data`` are facts a kind keeps on the step (e.g. a dispute's mediation outcome).
     """
     action = Action(action)
     at = at or timezone.now()
@@ -194,7 +196,7 @@ def transition(
         raise VersionConflict(_("该案件已被他人修改，请刷新后重试"))
     if rule.note_required and not note.strip():
         raise ValidationError({"note": [_("「%(action)s」须填写意见或理由") % {"action": action.label}]})
-    change = Change(note=note.strip())
+    change = Change(note=note.strip(), data=dict(step_data or {}))
     with transaction.atomic():
         previous = _snapshot(case)
         EFFECTS.get(action, _no_effect)(case, change, at, params)
