@@ -13,7 +13,7 @@ from decimal import Decimal
 from django.utils.translation import gettext_lazy as _
 
 from pingan.cases import kinds
-from pingan.cases.choices import DeadlineUnit
+from pingan.cases.choices import Action, DeadlineUnit
 from pingan.disputes.choices import Procedure, Referral, Source
 
 # Time to mediate, counted from dispatch (DOMAIN §4): court referral by law; a 110 call's
@@ -51,3 +51,21 @@ def policy_for(source: str, referral: str = "", procedure: str = "") -> kinds.De
     if source == Source.POLICE_110:
         return POLICE_POLICY
     return DEFAULT_POLICY
+
+
+def _call_fed_back(case, step) -> None:  # type: ignore[no-untyped-def]
+    from pingan.disputes.linkage import on_dispute_reported
+
+    on_dispute_reported(case, step)
+
+
+def _result_to_court(case, step) -> None:  # type: ignore[no-untyped-def]
+    from pingan.disputes.confirmation import on_dispute_closed
+
+    on_dispute_closed(case, step)
+
+
+# The mediation outcome (处置反馈) is the feedback of the 110 call it came from (警调联动).
+DISPUTE.on(Action.REPORT, _call_fed_back)
+# A court-referred dispute's result goes back to the court when it closes (诉调对接).
+DISPUTE.on(Action.CLOSE, _result_to_court)
