@@ -70,7 +70,7 @@ def list_units(
     if kind:
         units = units.filter(kind=kind)
     if area:
-        units = units.filter(area_code__startswith=code_prefix(area))
+        units = units.filter(area_code__under=code_prefix(area))
     if q:
         units = units.filter(name__contains=q)
     return units

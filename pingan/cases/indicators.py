@@ -389,7 +389,7 @@ def _area_prefix(user: Any, code: str | None) -> str | None:
 def _prefix_q(field_name: str, prefixes: Iterable[str]) -> Q:
     q = Q(pk__in=[])
     for prefix in prefixes:
-        q |= Q(**{f"{field_name}__startswith": prefix})
+        q |= Q(**{f"{field_name}__under": prefix})
     return q
 
 
@@ -416,8 +416,8 @@ def _plan(user: Any, f: Filters, now: datetime) -> _Plan:
         rollups = rollups.filter(category_id=f.category)
         overdue = overdue.filter(**{f"data__{CATEGORY_KEY}": f.category})
     if prefix:
-        rollups = rollups.filter(area_code__startswith=prefix)
-        overdue = overdue.filter(area_code__startswith=prefix)
+        rollups = rollups.filter(area_code__under=prefix)
+        overdue = overdue.filter(area_code__under=prefix)
     listed: dict[str, Row] = {}
     key: Any
     if f.group == Group.AREA:
@@ -428,7 +428,7 @@ def _plan(user: Any, f: Filters, now: datetime) -> _Plan:
             overdue = overdue.filter(_prefix_q("area_code", prefixes))
         areas = visible_to(Jurisdiction.objects.filter(level=f.level or Level.COUNTY), user)
         if prefix:
-            areas = areas.filter(code__startswith=prefix)
+            areas = areas.filter(code__under=prefix)
         for j in areas.order_by("code"):
             listed[j.code] = Row(key=j.code, code=j.code, name=j.name)
         key = Substr("area_code", 1, digits)

@@ -29,6 +29,7 @@ from pingan.cases.choices import (
 from pingan.core.scoping import ScopedQuerySet
 
 CLOCK = ["dispatched", "handling"]  # statuses in which the unit's clock runs (choices.CLOCK_STATUSES)
+OPEN = ["registered", "dispatched", "returned", "handling", "reported"]  # choices.OPEN_STATUSES
 
 
 class Case(models.Model):
@@ -121,7 +122,18 @@ class Case(models.Model):
             models.Index(fields=["warn_at"], name="case_sweep_warn", condition=Q(status__in=CLOCK)),
             models.Index(fields=["deadline_at"], name="case_sweep_yellow", condition=Q(status__in=CLOCK)),
             models.Index(fields=["red_at"], name="case_sweep_red", condition=Q(status__in=CLOCK)),
-            models.Index(fields=["area_code", "registered_at"], name="case_area_time"),
+            # Any list by registration or by deadline, read in index order whatever the filters
+            # (ARCHITECTURE principle 7: a page never sorts the matching cases).
+            models.Index(fields=["registered_at", "id"], name="case_registered"),
+            models.Index(fields=["deadline_at", "id"], name="case_deadline"),
+            # Open and overdue (超期) in an area, from the open cases only.
+            models.Index(
+                fields=["area_code", "deadline_at"], name="case_open_deadline", condition=Q(status__in=OPEN)
+            ),
+            # The desk's 待办 includes extension requests waiting for approval.
+            models.Index(
+                fields=["registered_at"], name="case_extension_pending", condition=Q(extension_pending=True)
+            ),
         ]
 
     def __str__(self) -> str:

@@ -298,7 +298,7 @@ class CaseFilterForm(forms.Form):
 def _narrowed(request: HttpRequest, qs: QuerySet[Case]) -> QuerySet[Case]:
     """The top-bar switcher narrows the list to one of the user's jurisdictions (never widens)."""
     within = current_jurisdiction(request)
-    return qs if within is None else qs.filter(area_code__startswith=code_prefix(within.code))
+    return qs if within is None else qs.filter(area_code__under=code_prefix(within.code))
 
 
 def _page_number(request: HttpRequest) -> int:

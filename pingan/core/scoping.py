@@ -22,10 +22,32 @@ from typing import Any, TypeVar
 
 from django.core.exceptions import ObjectDoesNotExist
 from django.db import models
-from django.db.models import Q
+from django.db.models import Lookup, Q
 from django.http import Http404
 
 M = TypeVar("M", bound=models.Model)
+
+
+@models.CharField.register_lookup
+class Under(Lookup):
+    """``area_code__under="330802"``: the code lies under that path (starts with it).
+
+    Written as a range, ``"330802" <= code < "330803"``, which any B-tree index on the column
+    answers; LIKE '330802%' uses an index only under the C collation (or pattern ops), so on
+    most PostgreSQL installations it would scan. Codes are digits: their order is the same
+    in every collation.
+    """
+
+    lookup_name = "under"
+
+    def as_sql(self, compiler: Any, connection: Any) -> Any:
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        _rhs, rhs_params = self.process_rhs(compiler, connection)
+        prefix = str(rhs_params[0])
+        if not prefix:
+            return f"{lhs} IS NOT NULL", list(lhs_params)
+        upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+        return f"({lhs} >= %s AND {lhs} < %s)", [*lhs_params, prefix, *lhs_params, upper]
 
 
 def code_prefix(code: str) -> str:
@@ -107,7 +129,7 @@ def scope_q(model: type[models.Model], user: Any) -> Q | None:
     code_field: str = model.scope_code_field  # type: ignore[attr-defined]
     q = Q(pk__in=[])
     for prefix in prefixes:
-        q |= Q(**{f"{code_field}__startswith": prefix})
+        q |= Q(**{f"{code_field}__under": prefix})
     unit_fields = _unit_fields(model)
     unit_ids = scope_unit_ids(user) if unit_fields else []
     for field in unit_fields if unit_ids else ():

@@ -94,7 +94,7 @@ def find_duplicates(case: Case) -> list[tuple[Case, float]]:
             event__category_id=event.category_id,
             status__in=OPEN_STATUSES,
             merged_into__isnull=True,
-            area_code__startswith=case.area_code[:COUNTY_DIGITS],
+            area_code__under=case.area_code[:COUNTY_DIGITS],
             registered_at__gte=case.registered_at - window,
             registered_at__lte=case.registered_at + window,
         )

@@ -164,7 +164,7 @@ def count_choices(case: Case, category: Category) -> tuple[str, dict[int, int], 
         if len(case.area_code) < digits:
             continue
         prefix = case.area_code[:digits]
-        here = rows.filter(area=prefix) if digits == TOWNSHIP_DIGITS else rows.filter(area__startswith=prefix)
+        here = rows.filter(area=prefix) if digits == TOWNSHIP_DIGITS else rows.filter(area__under=prefix)
         found = list(here.values("unit").annotate(n=Sum("count"), latest=Max("last_at")))
         if found:
             return prefix, {r["unit"]: r["n"] for r in found}, {r["unit"]: r["latest"] for r in found}

@@ -150,7 +150,7 @@ def outlines(request: AuthedRequest, level: Level = Level.COUNTY, within: str | 
     qs = visible_to(Jurisdiction.objects.filter(level=level), request.user)
     if within:
         area = get_visible_or_404(Jurisdiction.objects.defer("geometry"), request.user, code=within)
-        qs = qs.filter(code__startswith=code_prefix(area.code))
+        qs = qs.filter(code__under=code_prefix(area.code))
     return HttpResponse(outline_collection(qs), content_type="application/json")
 
 

@@ -451,7 +451,7 @@ def locate_address(text: str) -> dict[str, Jurisdiction | None]:
 def _township_in_text(text: str, prefix: str) -> Jurisdiction | None:
     candidates = Jurisdiction.objects.filter(level=Level.TOWNSHIP)
     if prefix:
-        candidates = candidates.filter(code__startswith=prefix)
+        candidates = candidates.filter(code__under=prefix)
     matches = [(name, pk) for pk, name in candidates.values_list("id", "name") if name and name in text]
     if not matches:
         return None

@@ -190,7 +190,7 @@ def requests_queryset() -> QuerySet[Case]:
     """Every event of this installation, with what a service request shows."""
     last_step = Step.objects.filter(case=OuterRef("pk")).order_by("-at", "-id").values("at")[:1]
     return (
-        Case.objects.filter(kind=KIND, event__isnull=False, area_code__startswith=installation_prefix())
+        Case.objects.filter(kind=KIND, event__isnull=False, area_code__under=installation_prefix())
         .select_related("event__category", "unit", "merged_into")
         .annotate(last_step_at=Subquery(last_step))
     )
@@ -248,7 +248,7 @@ def find_requests(query: RequestQuery) -> list[Case]:
     """The newest ``MAX_REQUESTS`` service requests matching ``query``."""
     qs = requests_queryset()
     if query.jurisdiction is not None:
-        qs = qs.filter(area_code__startswith=code_prefix(query.jurisdiction.code))
+        qs = qs.filter(area_code__under=code_prefix(query.jurisdiction.code))
     if query.ids:
         qs = qs.filter(number__in=query.ids)
     else:

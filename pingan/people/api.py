@@ -97,7 +97,7 @@ def list_people(
 ):
     qs = services.find_people(request.user, id_number=id_number, phone=phone)
     if area and area.strip():
-        qs = qs.filter(area_code__startswith=code_prefix(area.strip()))
+        qs = qs.filter(area_code__under=code_prefix(area.strip()))
     return _MaskedList(qs)
 
 

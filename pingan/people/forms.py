@@ -115,7 +115,7 @@ class PersonSearchForm(forms.Form):
         self.user = user
         townships = visible_to(Jurisdiction.objects.filter(level=Level.TOWNSHIP), user)
         if within is not None:
-            townships = townships.filter(code__startswith=code_prefix(within.code))
+            townships = townships.filter(code__under=code_prefix(within.code))
         township_field = cast(forms.ChoiceField, self.fields["township"])
         township_field.choices = [("", _("全部")), *townships.values_list("code", "name")]
         township_field.widget.attrs["data-autosubmit"] = ""
@@ -157,7 +157,7 @@ class PersonSearchForm(forms.Form):
         qs = services.find_people(self.user, **search).select_related("jurisdiction__parent")
         area = data.get("village") or data.get("township")
         if area:
-            qs = qs.filter(area_code__startswith=code_prefix(area))
+            qs = qs.filter(area_code__under=code_prefix(area))
         return qs.order_by(*SORTS[data.get("sort") or "new"])
 
     @property

@@ -63,7 +63,7 @@ def person_list(request: HttpRequest) -> HttpResponse:
     form = PersonSearchForm(request.GET or None, user=request.user, within=within)
     people = form.people()
     if within is not None:  # the top-bar switcher narrows, never widens, the scope
-        people = people.filter(area_code__startswith=code_prefix(within.code))
+        people = people.filter(area_code__under=code_prefix(within.code))
     page = Paginator(people, PAGE_SIZE).get_page(request.GET.get("page"))
     rows = [
         {

@@ -43,9 +43,7 @@ def switcher_options(user: Any) -> list[Jurisdiction]:
     options: dict[str, Jurisdiction] = {}
     for root in scope_roots(user).order_by("code"):
         if root.level in _ABOVE_COUNTY:
-            counties = Jurisdiction.objects.filter(
-                level=Level.COUNTY, code__startswith=code_prefix(root.code)
-            )
+            counties = Jurisdiction.objects.filter(level=Level.COUNTY, code__under=code_prefix(root.code))
             options.update((c.code, c) for c in counties.only("code", "name", "level"))
         else:
             options[root.code] = root

@@ -54,7 +54,7 @@ def _narrow(queryset: QuerySet, field: str, jurisdiction: Jurisdiction | None) -
     """Narrow a scoped queryset to the jurisdiction chosen in the switcher (never widens)."""
     if jurisdiction is None:
         return queryset
-    return queryset.filter(**{f"{field}__startswith": code_prefix(jurisdiction.code)})
+    return queryset.filter(**{f"{field}__under": code_prefix(jurisdiction.code)})
 
 
 def _grid_worker_home(request: AuthedRequest) -> dict[str, Any]:

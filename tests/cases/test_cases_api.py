@@ -617,3 +617,12 @@ def test_ids_too_large_for_the_database_are_422_or_404(new_case, actors):
     assert client.get(f"/api/cases/supervision?unit={big}").status_code == 422
     assert client.get(f"/api/cases/{big}").status_code == 404
     assert act(client, case, "dispatch", version=0, unit_id=int(big)).status_code == 422
+
+
+def test_the_index_predicates_name_the_open_and_clock_statuses():
+    """The partial indexes of cases/models.py spell the statuses out (migrations need literals)."""
+    from pingan.cases import models
+    from pingan.cases.choices import CLOCK_STATUSES, OPEN_STATUSES
+
+    assert [s.value for s in OPEN_STATUSES] == models.OPEN
+    assert [s.value for s in CLOCK_STATUSES] == models.CLOCK
