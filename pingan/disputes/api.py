@@ -249,7 +249,7 @@ def filter_disputes(user: Any, filters: DisputeFilters) -> QuerySet[Dispute]:
         area = filters.area.strip()
         if not area.isdigit():
             raise ValidationError({"area": [_("区划代码只能是数字")]})
-        qs = qs.filter(case__area_code__startswith=code_prefix(area))
+        qs = qs.filter(case__area_code__under=code_prefix(area))
     if filters.outcome:
         qs = qs.filter(outcome=filters.outcome)
     if filters.flagged is not None:

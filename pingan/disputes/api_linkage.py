@@ -301,7 +301,7 @@ def filter_calls(user: Any, f: CallFilters, now: datetime | None = None) -> Quer
         area = f.area.strip()
         if not area.isascii() or not area.isdigit():
             raise ValidationError({"area": [_("区划代码只能是数字")]})
-        qs = qs.filter(area_code__startswith=code_prefix(area))
+        qs = qs.filter(area_code__under=code_prefix(area))
     if f.type:
         qs = qs.filter(dispute_type=f.type)
     if f.key is not None:

@@ -930,7 +930,7 @@ def linkage_stats(
     period = Period.between(date_from, date_to)
     qs = visible_calls(user).filter(called_at__gte=period.start_at, called_at__lt=period.end_at)
     if area:
-        qs = qs.filter(area_code__startswith=code_prefix(area))
+        qs = qs.filter(area_code__under=code_prefix(area))
     grouped = (
         qs.order_by()
         .annotate(group=_group_expression(by))

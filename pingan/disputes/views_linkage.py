@@ -385,7 +385,7 @@ def call_list(request: AuthedRequest) -> HttpResponse:
         qs = PoliceCall.objects.none()
     area = _area(request)
     if area:
-        qs = qs.filter(area_code__startswith=code_prefix(area))
+        qs = qs.filter(area_code__under=code_prefix(area))
     total = qs.count()
     start = (page.page - 1) * PAGE_SIZE
     calls = list(
