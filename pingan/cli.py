@@ -191,7 +191,7 @@ def cmd_demo(ns: argparse.Namespace) -> int:
         reset_database()
 
     _call("migrate", "--no-input", "--verbosity=0")
-    ensure_demo(stdout=sys.stdout, events=ns.events)
+    ensure_demo(stdout=sys.stdout, events=ns.events, disputes=ns.disputes)
     _call("collectstatic", "--no-input", "--verbosity=0")
     print()
     print(f"演示账号 / demo logins (密码 password: {DEMO_PASSWORD})")
@@ -236,6 +236,13 @@ def build_parser() -> argparse.ArgumentParser:
         type=_count,
         default=200_000,
         help="historical events to generate on a first load (default 200000; fewer for a quick start)",
+    )
+    p.add_argument(
+        "--disputes",
+        type=_count,
+        default=15_000,
+        help="disputes of the last year to generate on a first load, with twice as many 110 dispute "
+        "calls (default 15000)",
     )
     p.add_argument("--bind", default=DEFAULT_BIND)
     p.add_argument("--workers", type=int, default=2)

@@ -49,7 +49,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as dtime
 from decimal import Decimal
-from typing import IO, Any
+from typing import IO, Any, Protocol
 
 import numpy as np
 import shapely
@@ -515,12 +515,15 @@ class Context:
     # --- time ------------------------------------------------------------------------------
 
     def clock(self, start: datetime, cat: Cat) -> deadlines.Clock:
+        return self.policy_clock(start, cat.unit, cat.amount)
+
+    def policy_clock(self, start: datetime, unit: str, amount: Decimal) -> deadlines.Clock:
         """deadlines.clock, with day-based deadlines cached per local day (they end at 23:59:59)."""
-        if cat.unit in (DeadlineUnit.WORKING_DAYS, DeadlineUnit.CALENDAR_DAYS):
-            key = (start.astimezone(self.zone).date(), cat.unit, cat.amount)
+        if unit in (DeadlineUnit.WORKING_DAYS, DeadlineUnit.CALENDAR_DAYS):
+            key = (start.astimezone(self.zone).date(), unit, amount)
             deadline = self._deadlines.get(key)
             if deadline is None:
-                deadline = self._deadlines[key] = deadlines.deadline_after(start, cat.unit, cat.amount)
+                deadline = self._deadlines[key] = deadlines.deadline_after(start, unit, amount)
             allowed = deadline - start
             # The same formula as deadlines.clock (tests/demo compares every case with it).
             return deadlines.Clock(
@@ -528,7 +531,7 @@ class Context:
                 warn_at=start + allowed * settings.CASE_WARN_SHARE,
                 red_at=deadline + allowed * settings.CASE_RED_SHARE,
             )
-        return deadlines.clock(start, cat.unit, cat.amount)
+        return deadlines.clock(start, unit, amount)
 
     def quality(self, unit_id: int | None) -> float:
         """How prone a unit is to lateness and rework (1 = average), fixed per unit and seed."""
@@ -706,8 +709,8 @@ class Life:
         self.supervision = Supervision.NONE
         return at
 
-    def report(self, at: datetime, actor: int | None, note: str) -> datetime:
-        at = self.act(Action.REPORT, Status.REPORTED, at, actor, note)
+    def report(self, at: datetime, actor: int | None, note: str, data: dict | None = None) -> datetime:
+        at = self.act(Action.REPORT, Status.REPORTED, at, actor, note, data)
         self.handled_at = at
         return at
 
@@ -766,10 +769,10 @@ class Life:
 # Generation
 
 
-def _history_start(now: datetime) -> datetime:
-    """The 1st of the month HISTORY_MONTHS - 1 months before now's month (local midnight)."""
+def _history_start(now: datetime, months: int = HISTORY_MONTHS) -> datetime:
+    """The 1st of the month ``months`` - 1 months before now's month (local midnight)."""
     local = timezone.localtime(now, calendar.local_zone())
-    index = local.year * 12 + local.month - 1 - (HISTORY_MONTHS - 1)
+    index = local.year * 12 + local.month - 1 - (months - 1)
     first = date(index // 12, index % 12 + 1, 1)
     return datetime.combine(first, dtime(0), tzinfo=calendar.local_zone())
 
@@ -902,10 +905,21 @@ def _assign_fates(ctx: Context, heads: list[Head], end: datetime) -> None:
         h.late = True
 
 
-def _place(ctx: Context, heads: list[Head]) -> None:
-    """A random point inside each event's grid (numpy, seeded) and a spot name."""
+class Placed(Protocol):
+    """What ``_place`` and ``_number`` need of a case to be (an event's Head, a dispute's …)."""
+
+    registered_at: datetime
+    grid: Grid
+    lat: float
+    lon: float
+    spot: str
+    number: str
+
+
+def _place(ctx: Context, heads: Sequence[Placed]) -> None:
+    """A random point inside each case's grid (numpy, seeded) and a spot name."""
     generator = np.random.default_rng(ctx.rng.randrange(2**32))
-    by_grid: dict[int, list[Head]] = defaultdict(list)
+    by_grid: dict[int, list[Placed]] = defaultdict(list)
     for h in heads:
         by_grid[h.grid.id].append(h)
     for grid_heads in by_grid.values():
@@ -1257,7 +1271,7 @@ def _channel_ref(h: Head, rng: random.Random) -> str:
     return ""
 
 
-def _number(heads: list[Head], zone: Any) -> dict[str, int]:
+def _number(heads: Sequence[Placed], zone: Any) -> dict[str, int]:
     """Numbers as services.next_number gives them: county-local date-daily sequence, continuing
     any sequence already in use. Returns the last number per prefix."""
     last = dict(CaseSequence.objects.values_list("prefix", "last"))
@@ -1282,9 +1296,9 @@ def _save_sequences(last: dict[str, int]) -> None:
     insert_rows(table, ("prefix", "last"), sorted(last.items()), upsert)
 
 
-def _reset_sequences() -> None:
-    """PostgreSQL: move the id sequences past the ids written explicitly."""
-    statements = connection.ops.sequence_reset_sql(no_style(), [Case, Step])
+def _reset_sequences(written: Sequence[type[models.Model]] = (Case, Step)) -> None:
+    """PostgreSQL: move the id sequences of ``written`` past the ids written explicitly."""
+    statements = connection.ops.sequence_reset_sql(no_style(), list(written))
     if statements:
         with connection.cursor() as cursor:
             for sql in statements:
@@ -1327,8 +1341,9 @@ class RollupSink:
     queries take longer than generating and writing everything else; tests/demo proves that
     a rebuild afterwards yields the same rows."""
 
-    def __init__(self, zone: Any) -> None:
+    def __init__(self, zone: Any, kind: str = KIND) -> None:
         self.zone = zone
+        self.kind = kind
         # key → offset of its counters in one flat array (a list per row would cost 3× the memory)
         self.rows: dict[tuple, int] = {}
         self.counts = array("i")
@@ -1373,9 +1388,9 @@ class RollupSink:
             day = self._days.setdefault(day, day)  # one object per day, not per row
             unit_id = unit or 0
             for key in (
-                (Grain.DETAIL, day, unit_id, village, KIND, category),
-                (Grain.DAY, day, unit_id, township, KIND, 0),
-                (Grain.MONTH, day.replace(day=1), unit_id, township, KIND, 0),
+                (Grain.DETAIL, day, unit_id, village, self.kind, category),
+                (Grain.DAY, day, unit_id, township, self.kind, 0),
+                (Grain.MONTH, day.replace(day=1), unit_id, township, self.kind, 0),
             ):
                 at_row = self.rows.get(key)
                 if at_row is None:

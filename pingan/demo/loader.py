@@ -24,6 +24,7 @@ CITY_CODE = "330800"
 DEMO_PASSWORD = "Pingan@2026"
 DEMO_PEOPLE = 5000
 DEMO_EVENTS = 200_000  # three years of a working city (issue 3, item 8)
+DEMO_DISPUTES = 15_000  # a year of disputes and twice as many 110 dispute calls (issue 4, item 7)
 
 # County-level government departments (县级部门); the city has the same set.
 DEPARTMENTS = [
@@ -58,6 +59,16 @@ PLATFORMS = [
 ]
 # Two counties get a full set of demo users; every county gets a dispatcher.
 DEMO_COUNTIES = {"330802": "kc", "330881": "js"}
+# A mediator (调解员) of each city mediation organisation: login name → organisation.
+CITY_MEDIATORS = {
+    "wangning_mediator": "王宁调解工作室",
+    "lanhua_mediator": "兰花热线调解室",
+    "hejie_mediator": "三衢和姐调解志愿队",
+    "laobing_mediator": "6070老兵调解队",
+    "labour_mediator": "劳动人事争议调解委员会",
+    "medical_mediator": "医疗纠纷人民调解委员会",
+    "traffic_mediator": "交通事故纠纷调解委员会",
+}
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林郑"
 GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华"
 
@@ -97,19 +108,28 @@ def is_loaded() -> bool:
     return Unit.objects.filter(jurisdiction__code=CITY_CODE).exists()
 
 
-def ensure_demo(stdout: IO[str] = sys.stdout, events: int = DEMO_EVENTS) -> bool:
+def ensure_demo(
+    stdout: IO[str] = sys.stdout, events: int = DEMO_EVENTS, disputes: int = DEMO_DISPUTES
+) -> bool:
     """Load the demo unless it is there already; returns True when it loaded."""
     if is_loaded():
         stdout.write("演示数据已存在，直接使用 (pingan demo --reset 重新生成)\n")
         return False
-    load_demo(stdout=stdout, events=events)
+    load_demo(stdout=stdout, events=events, disputes=disputes)
     return True
 
 
 def load_demo(
-    stdout: IO[str] = sys.stdout, seed: int = 2026, people: int = DEMO_PEOPLE, events: int = DEMO_EVENTS
+    stdout: IO[str] = sys.stdout,
+    seed: int = 2026,
+    people: int = DEMO_PEOPLE,
+    events: int = DEMO_EVENTS,
+    disputes: int = 0,
 ) -> None:
-    """Geography, units, users, people, then ``events`` historical events (pingan.demo.events)."""
+    """Geography, units and mediation organisations, users, people, then ``events`` historical
+    events (pingan.demo.events) and ``disputes`` disputes of the last year with twice as many
+    110 dispute calls (pingan.demo.disputes; `pingan demo` asks for DEMO_DISPUTES)."""
+    from pingan.demo.disputes import create_mediation_orgs, load_disputes
     from pingan.demo.events import load_events
     from pingan.demo.geography import build_quzhou_rows, load_rows
 
@@ -120,13 +140,17 @@ def load_demo(
         load_rows(rows)
         stdout.write(f"区划与网格: {len(rows)} 个 ({time.monotonic() - started:.1f}s)\n")
         units = create_units()
-        stdout.write(f"单位: {len(units)} 个\n")
+        orgs = create_mediation_orgs()
+        stdout.write(f"单位: {len(units)} 个 (调解组织 {orgs} 个)\n")
         users = create_users(rng)
         stdout.write(f"用户: {len(users)} 个\n")
     create_people(people, seed)
     stdout.write(f"人员: {people} 人; 用时 {time.monotonic() - started:.1f}s\n")
     if events > 0:
         load_events(events, seed=seed, stdout=stdout)
+    if disputes > 0:
+        load_disputes(disputes, seed=seed, stdout=stdout)
+    if events > 0 or disputes > 0:
         stdout.write(f"演示数据载入完毕, 共用时 {time.monotonic() - started:.1f}s\n")
 
 
@@ -239,6 +263,10 @@ def _user_plans() -> list[tuple[str, Role, Jurisdiction, Unit | None, Jurisdicti
         ("city_leader", Role.LEADER, city, Unit.objects.get(name="衢州市社会治理中心"), None),
         ("city_dispatcher", Role.DISPATCHER, city, Unit.objects.get(name="衢州市社会治理中心"), None),
     ]
+    plans += [
+        (username, Role.MEDIATOR, city, Unit.objects.get(jurisdiction=city, name=name), None)
+        for username, name in CITY_MEDIATORS.items()
+    ]
     for county in _by_level(Level.COUNTY):
         centre = Unit.objects.get(name=f"{county.name}社会治理中心")
         prefix = DEMO_COUNTIES.get(county.code)
@@ -249,7 +277,7 @@ def _user_plans() -> list[tuple[str, Role, Jurisdiction, Unit | None, Jurisdicti
         township = Jurisdiction.objects.filter(parent=county).order_by("code").first()
         if township is None:
             raise RuntimeError(f"demo users: {county.name} ({county.code}) has no township")
-        grids = Jurisdiction.objects.filter(level=Level.GRID, code__startswith=township.code)
+        grids = Jurisdiction.objects.filter(level=Level.GRID, code__under=township.code)
         grid = grids.order_by("code").first()
         if grid is None:
             raise RuntimeError(f"demo users: {township.name} ({township.code}) has no grid")
@@ -265,6 +293,28 @@ def _user_plans() -> list[tuple[str, Role, Jurisdiction, Unit | None, Jurisdicti
             (f"{prefix}_leader", Role.LEADER, county, centre, None),
             (f"{prefix}_admin", Role.ADMIN, county, centre, None),
         ]
+        plans += _mediator_plans(county, prefix, first=township)
+    return plans
+
+
+def _mediator_plans(
+    county: Jurisdiction, prefix: str, first: Jurisdiction
+) -> list[tuple[str, Role, Jurisdiction, Unit | None, Jurisdiction | None]]:
+    """A mediator for the county's people's mediation committee and for each township's but the
+    first (whose mediator is ``<prefix>_mediator``): the demo's disputes have someone to sign."""
+    committee = f"{county.name}人民调解委员会"
+    plans: list[tuple[str, Role, Jurisdiction, Unit | None, Jurisdiction | None]] = [
+        (
+            f"{prefix}_county_mediator",
+            Role.MEDIATOR,
+            county,
+            Unit.objects.get(jurisdiction=county, name=committee),
+            None,
+        )
+    ]
+    for township in Jurisdiction.objects.filter(parent=county).exclude(pk=first.pk).order_by("code"):
+        unit = Unit.objects.get(jurisdiction=township, name=f"{township.name}人民调解委员会")
+        plans.append((f"{prefix}_mediator_{township.code[-3:]}", Role.MEDIATOR, township, unit, None))
     return plans
 
 

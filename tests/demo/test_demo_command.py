@@ -17,7 +17,7 @@ def run_demo(var_dir: Path, *args: str) -> subprocess.CompletedProcess:
     env["PINGAN_VAR_DIR"] = str(var_dir)
     # 2,000 events instead of the default 200,000 keep the test quick (docs/performance.md).
     return subprocess.run(
-        [PINGAN, "demo", "--no-serve", "--events", "2000", *args],
+        [PINGAN, "demo", "--no-serve", "--events", "2000", "--disputes", "1000", *args],
         env=env,
         capture_output=True,
         text=True,
