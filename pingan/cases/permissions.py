@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from pingan.cases import kinds
 from pingan.cases.choices import Action
 from pingan.cases.models import Case
-from pingan.core.scoping import visible_to
+from pingan.core.scoping import in_scope, scope_unit_ids, visible_to
 
 
 class ActorFacts:
@@ -33,7 +33,10 @@ class ActorFacts:
 
     @cached_property
     def sees_case(self) -> bool:
-        """Whether the case lies in the actor's scope (the read gate, asked of the database)."""
+        """Whether the case lies in the actor's scope: the scoping rule answered in Python for
+        the area and the responsible unit; only a co-handled case asks the database."""
+        if in_scope(self.actor, self.case.area_code) or self.case.unit_id in scope_unit_ids(self.actor):
+            return True
         return visible_to(Case.objects.filter(pk=self.case.pk), self.actor).exists()
 
 

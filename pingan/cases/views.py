@@ -345,13 +345,19 @@ def _rows(qs: QuerySet[Case], ordering: Ordering, page: int, now: datetime) -> t
     return found[:PAGE_SIZE], len(found) > PAGE_SIZE
 
 
-def _categories_of(cases: list[Case]) -> dict[int, str]:
-    """Event categories ("大类/小类") of the listed cases, in one query."""
+def _events_of(cases: list[Case]) -> dict[int, Any]:
+    """The Event rows of the listed cases (category "大类/小类", routing facts), in one query."""
     if not apps.is_installed("pingan.events"):
         return {}
     event_model = apps.get_model("events", "Event")
-    events = event_model.objects.filter(case_id__in=[c.pk for c in cases]).select_related("category__parent")
-    return {e.case_id: str(e.category) for e in events}
+    events = event_model.objects.filter(case_id__in=[c.pk for c in cases]).select_related(
+        "category__parent", "category__default_unit"
+    )
+    return {e.case_id: e for e in events}
+
+
+def _categories_of(events: dict[int, Any]) -> dict[int, str]:
+    return {case_id: str(e.category) for case_id, e in events.items()}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -424,7 +430,9 @@ def _desk_tabs(request: HttpRequest, listing: DeskList, now: datetime) -> list[d
     ]
 
 
-def _suggestions(request: HttpRequest, cases: list[Case]) -> dict[int, dict[str, Any]]:
+def _suggestions(
+    request: HttpRequest, cases: list[Case], events: dict[int, Any]
+) -> dict[int, dict[str, Any]]:
     """For each case the user may dispatch now: the suggested unit and why (events only)."""
     found: dict[int, dict[str, Any]] = {}
     dispatchable = [c for c in cases if c.status in (Status.REGISTERED, Status.RETURNED)]
@@ -432,14 +440,13 @@ def _suggestions(request: HttpRequest, cases: list[Case]) -> dict[int, dict[str,
         return found
     from pingan.events import routing
 
-    for case in dispatchable:
-        if Action.DISPATCH not in allowed_actions(case, request.user):
-            continue
+    allowed = [c for c in dispatchable if Action.DISPATCH in allowed_actions(c, request.user)]
+    suggestions = routing.suggest_many([(c, events[c.pk]) for c in allowed if c.pk in events])
+    for case in allowed:
         offer: dict[str, Any] = {"unit": None, "source": ""}
-        if case.kind == "event":
-            suggestion = routing.suggest(case)
-            if suggestion.unit is not None:
-                offer = {"unit": suggestion.unit, "source": suggestion.source.label}
+        suggestion = suggestions.get(case.pk)
+        if suggestion is not None and suggestion.unit is not None:
+            offer = {"unit": suggestion.unit, "source": suggestion.source.label}
         found[case.pk] = offer
     return found
 
@@ -452,8 +459,9 @@ def desk(request: AuthedRequest) -> HttpResponse:
     ordering = _sort(request, Ordering.REGISTERED_DESC)
     page = _page_number(request)
     cases, has_next = _rows(listing.queryset, ordering, page, now)
-    categories = _categories_of(cases)
-    suggestions = _suggestions(request, cases)
+    events = _events_of(cases)
+    categories = _categories_of(events)
+    suggestions = _suggestions(request, cases, events)
     rows = []
     for case in cases:
         row = decorate(item(case, now))
@@ -597,7 +605,7 @@ def my_work(request: AuthedRequest) -> HttpResponse:
                 cases, has_next = _rows(qs, ordering, page, now)
     except ValidationError as exc:
         add_service_errors(form, exc)
-    categories = _categories_of(cases)
+    categories = _categories_of(_events_of(cases))
     rows = []
     for case in cases:
         row = {**decorate(item(case, now)), "category": categories.get(case.pk, "")}

@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from django.db import IntegrityError, transaction
-from django.db.models import Count, DateTimeField, F, Max, Sum, Value
+from django.db.models import Count, DateTimeField, F, Max, Q, Sum, Value
 from django.db.models.functions import Greatest, Substr, TruncMonth
 from django.utils import timezone
 
@@ -67,39 +67,134 @@ def suggest_unit(case: Case) -> Unit | None:
     return suggest(case).unit
 
 
-def suggest(case: Case) -> Suggestion:
-    """The suggestion with its reasons (see the module docstring for the rule)."""
-    event = (
-        Event.objects.select_related("category__parent", "category__default_unit").filter(case=case).first()
-    )
+def suggest(case: Case, event: Event | None = None, data: RoutingData | None = None) -> Suggestion:
+    """The suggestion with its reasons (see the module docstring for the rule).
+
+    ``event``: the case's Event when the caller has it (with category, parent, default unit).
+    ``data``: reference data read once for many cases (``suggest_many``); default: queried.
+    """
+    data = data or RoutingData()
+    if event is None:
+        event = (
+            Event.objects.select_related("category__parent", "category__default_unit")
+            .filter(case=case)
+            .first()
+        )
     if event is None:
         return Suggestion(None, SuggestionSource.NONE)
     category = event.category
-    rule = matching_rule(category, case.area_code)
+    rule = matching_rule(category, case.area_code, data)
     base: Unit | None
     if rule is not None:
         base, source = rule.unit, SuggestionSource.RULE
     else:
-        base, source = default_unit(category, case.area_code)
-    area, choices, latest = count_choices(case, category)
+        base, source = default_unit(category, case.area_code, data)
+    area, choices, latest = count_choices(case, category, data)
     suggestion = Suggestion(base, source, base=base, rule=rule, area=area, choices=choices)
     winner = max(choices, key=lambda unit_id: (choices[unit_id], latest[unit_id]), default=None)
     if winner is None or (base is not None and winner == base.pk):
         return suggestion
     base_count = choices.get(base.pk, 0) if base is not None else 0
     if choices[winner] >= LEARN_MIN_CHOICES and choices[winner] > base_count:
-        suggestion.unit = Unit.objects.get(pk=winner)
+        suggestion.unit = data.unit(winner)
         suggestion.source = SuggestionSource.LEARNED
     return suggestion
 
 
-def matching_rule(category: Category, area_code: str) -> RoutingRule | None:
+def suggest_many(pairs: list[tuple[Case, Event]]) -> dict[int, Suggestion]:
+    """``suggest`` for a page of cases, reading the reference data in a few queries."""
+    data = PreloadedRoutingData(pairs)
+    return {case.pk: suggest(case, event, data) for case, event in pairs}
+
+
+class RoutingData:
+    """Where the rule reads rules, units and dispatch choices: the database, one question each."""
+
+    def rules(self, category_ids: list[int], prefixes: set[str]) -> list[RoutingRule]:
+        return list(
+            RoutingRule.objects.filter(
+                category_id__in=category_ids, area_prefix__in=prefixes, active=True, unit__is_active=True
+            ).select_related("unit")
+        )
+
+    def units_in(self, area_codes: set[str]) -> list[Unit]:
+        return list(Unit.objects.filter(is_active=True, area_code__in=area_codes))
+
+    def platform_unit(self, township: str, platform: str) -> Unit | None:
+        return (
+            Unit.objects.filter(area_code=township, kind=UnitKind.PLATFORM, platform=platform, is_active=True)
+            .order_by("pk")
+            .first()
+        )
+
+    def choices(self, category: Category, start: date, area: str, exact: bool) -> list[dict]:
+        rows = DispatchChoice.objects.filter(category=category, month__gte=start, unit__is_active=True)
+        here = rows.filter(area=area) if exact else rows.filter(area__under=area)
+        return [dict(r) for r in here.values("unit").annotate(n=Sum("count"), latest=Max("last_at"))]
+
+    def unit(self, pk: int) -> Unit:
+        return Unit.objects.get(pk=pk)
+
+
+class PreloadedRoutingData(RoutingData):
+    """The same answers for a page of cases, from data read once (three queries in all)."""
+
+    def __init__(self, pairs: list[tuple[Case, Event]]) -> None:
+        categories = {e.category_id for _, e in pairs}
+        categories |= {e.category.parent_id for _, e in pairs if e.category.parent_id}
+        areas = {case.area_code for case, _ in pairs}
+        self._rules = list(
+            RoutingRule.objects.filter(
+                category_id__in=categories, active=True, unit__is_active=True
+            ).select_related("unit")
+        )
+        codes: set[str] = set().union(*(_covering_codes(a) for a in areas))
+        self._units = list(Unit.objects.filter(is_active=True, area_code__in=codes))
+        counties = Q(pk__in=[])
+        for county in {a[:COUNTY_DIGITS] for a in areas if len(a) >= COUNTY_DIGITS}:
+            counties |= Q(area__under=county)
+        self._choices = list(
+            DispatchChoice.objects.filter(counties, category_id__in=categories, unit__is_active=True).values(
+                "category_id", "area", "unit", "month", "count", "last_at"
+            )
+        )
+        self._by_pk = {u.pk: u for u in self._units} | {r.unit.pk: r.unit for r in self._rules}
+
+    def rules(self, category_ids: list[int], prefixes: set[str]) -> list[RoutingRule]:
+        return [r for r in self._rules if r.category_id in category_ids and r.area_prefix in prefixes]
+
+    def units_in(self, area_codes: set[str]) -> list[Unit]:
+        return [u for u in self._units if u.area_code in area_codes]
+
+    def platform_unit(self, township: str, platform: str) -> Unit | None:
+        found = [
+            u
+            for u in self._units
+            if u.area_code == township and u.kind == UnitKind.PLATFORM and u.platform == platform
+        ]
+        return min(found, key=lambda u: u.pk, default=None)
+
+    def choices(self, category: Category, start: date, area: str, exact: bool) -> list[dict]:
+        counted: dict[int, dict] = {}
+        for row in self._choices:
+            if row["category_id"] != category.pk or row["month"] < start:
+                continue
+            if (row["area"] != area) if exact else not row["area"].startswith(area):
+                continue
+            found = counted.setdefault(row["unit"], {"unit": row["unit"], "n": 0, "latest": row["last_at"]})
+            found["n"] += row["count"]
+            found["latest"] = max(found["latest"], row["last_at"])
+        return list(counted.values())
+
+    def unit(self, pk: int) -> Unit:
+        return self._by_pk.get(pk) or super().unit(pk)
+
+
+def matching_rule(category: Category, area_code: str, data: RoutingData | None = None) -> RoutingRule | None:
     """The most specific active rule for ``category`` (or its 大类) covering ``area_code``."""
     categories = [category.pk] + ([category.parent_id] if category.parent_id else [])
     prefixes = {area_code[:n] for n in range(1, len(area_code) + 1)}
-    rules = RoutingRule.objects.filter(
-        category_id__in=categories, area_prefix__in=prefixes, active=True, unit__is_active=True
-    ).select_related("unit")
+    rules = (data or RoutingData()).rules(categories, prefixes)
     return min(
         rules,
         key=lambda r: (-len(r.area_prefix), r.category_id != category.pk, -r.priority, r.pk),
@@ -107,40 +202,32 @@ def matching_rule(category: Category, area_code: str) -> RoutingRule | None:
     )
 
 
-def default_unit(category: Category, area_code: str) -> tuple[Unit | None, SuggestionSource]:
+def default_unit(
+    category: Category, area_code: str, data: RoutingData | None = None
+) -> tuple[Unit | None, SuggestionSource]:
     """The category's default unit in ``area_code`` (rule 1b), else the township platform (1c)."""
+    data = data or RoutingData()
     for cat in (category, category.parent):
         if cat is None:
             continue
         if cat.default_unit is not None and cat.default_unit.is_active:
             return cat.default_unit, SuggestionSource.DEFAULT_UNIT
         if cat.default_unit_name:
-            covering = [u for u in _covering_units(area_code) if u.name.endswith(cat.default_unit_name)]
+            covering = [u for u in _covering_units(area_code, data) if u.name.endswith(cat.default_unit_name)]
             if covering:
                 return covering[0], SuggestionSource.DEFAULT_UNIT
     platform = category.platform or (category.parent.platform if category.parent else "")
     if platform and len(area_code) >= TOWNSHIP_DIGITS:
-        unit = (
-            Unit.objects.filter(
-                area_code=area_code[:TOWNSHIP_DIGITS],
-                kind=UnitKind.PLATFORM,
-                platform=platform,
-                is_active=True,
-            )
-            .order_by("pk")
-            .first()
-        )
+        unit = data.platform_unit(area_code[:TOWNSHIP_DIGITS], platform)
         if unit is not None:
             return unit, SuggestionSource.PLATFORM
     return None, SuggestionSource.NONE
 
 
-def _covering_units(area_code: str) -> list[Unit]:
+def _covering_units(area_code: str, data: RoutingData) -> list[Unit]:
     """Active units whose jurisdiction holds ``area_code``, the deepest first."""
     units = [
-        u
-        for u in Unit.objects.filter(is_active=True, area_code__in=_covering_codes(area_code))
-        if area_code.startswith(code_prefix(u.area_code))
+        u for u in data.units_in(_covering_codes(area_code)) if area_code.startswith(code_prefix(u.area_code))
     ]
     return sorted(units, key=lambda u: (-len(code_prefix(u.area_code)), u.pk))
 
@@ -151,21 +238,22 @@ def _covering_codes(area_code: str) -> set[str]:
     return codes
 
 
-def count_choices(case: Case, category: Category) -> tuple[str, dict[int, int], dict[int, datetime]]:
+def count_choices(
+    case: Case, category: Category, data: RoutingData | None = None
+) -> tuple[str, dict[int, int], dict[int, datetime]]:
     """Dispatch choices for ``category`` in the township, else the county (rule 2), from the roll-up.
 
     Returns (prefix counted, {unit id: times chosen}, {unit id: latest choice}).
     """
+    data = data or RoutingData()
     # Counted from the month a year before the case's registration (not from now): the same
     # case gets the same answer later, and history can be replayed.
     start = month_of(case.registered_at - timedelta(days=LEARN_WINDOW_DAYS))
-    rows = DispatchChoice.objects.filter(category=category, month__gte=start, unit__is_active=True)
     for digits in (TOWNSHIP_DIGITS, COUNTY_DIGITS):
         if len(case.area_code) < digits:
             continue
         prefix = case.area_code[:digits]
-        here = rows.filter(area=prefix) if digits == TOWNSHIP_DIGITS else rows.filter(area__under=prefix)
-        found = list(here.values("unit").annotate(n=Sum("count"), latest=Max("last_at")))
+        found = data.choices(category, start, prefix, exact=digits == TOWNSHIP_DIGITS)
         if found:
             return prefix, {r["unit"]: r["n"] for r in found}, {r["unit"]: r["latest"] for r in found}
     return "", {}, {}

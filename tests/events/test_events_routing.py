@@ -192,3 +192,54 @@ def test_choices_older_than_a_year_are_forgotten(report, personas, tree, units, 
         _dispatched(report, personas.kecheng_dispatcher, units.kecheng_platform, day)
     assert suggest_unit(report(at=local(2027, 10, 31, 9, 0))) == units.kecheng_platform
     assert suggest_unit(report(at=local(2027, 12, 1, 9, 0))) == chengguan  # window starts 2026-12
+
+
+def test_a_page_of_suggestions_reads_once_and_answers_as_one_by_one(
+    report, personas, tree, units, chengguan, django_assert_max_num_queries
+):
+    """suggest_many (the dispatch desk) gives each case what suggest gives it, in three queries."""
+    from pingan.events.models import Event
+    from pingan.events.routing import suggest_many
+
+    _rule("0101", tree.kecheng, chengguan)
+    seat = personas.kecheng_dispatcher
+    for day in (16, 17, 18):
+        _dispatched(report, seat, units.kecheng_platform, day)  # learned in the township
+    Category.objects.filter(code="0401").update(default_unit_name="综合行政执法局")
+    Unit.objects.create(
+        name="虎山街道监管执法平台",
+        kind=UnitKind.PLATFORM,
+        platform=Platform.JIANGUAN,
+        jurisdiction=tree.jiangshan_township,
+    )
+    cases = [
+        report(at=local(2026, 11, 23, 9, 0)),  # learned
+        report(category="0106", title="占道"),  # nothing learned, no rule for 0106 → default or none
+        report(category="0401", title="违建"),  # default unit by name
+        report(
+            actor=personas.jiangshan_dispatcher,
+            category="0401",
+            title="违建",
+            lat=JS_POINT[0],
+            lon=JS_POINT[1],
+        ),
+    ]
+    events = {
+        e.case_id: e for e in Event.objects.select_related("category__parent", "category__default_unit")
+    }
+    pairs = [(c, events[c.pk]) for c in cases]
+    with django_assert_max_num_queries(3):
+        many = suggest_many(pairs)
+    for case in cases:
+        one = suggest(case)
+        assert (many[case.pk].unit, many[case.pk].source, many[case.pk].choices, many[case.pk].area) == (
+            one.unit,
+            one.source,
+            one.choices,
+            one.area,
+        )
+    assert {many[c.pk].source for c in cases} >= {
+        SuggestionSource.LEARNED,
+        SuggestionSource.DEFAULT_UNIT,
+        SuggestionSource.PLATFORM,
+    }
