@@ -15,6 +15,7 @@ from pingan.core.api import router as core_router
 from pingan.disputes.api import router as disputes_router
 from pingan.disputes.api_confirmation import router as confirmations_router
 from pingan.disputes.api_linkage import router as linkage_router
+from pingan.disputes.api_stats import router as dispute_stats_router
 from pingan.events.api import router as events_router
 from pingan.geo.api import router as geo_router
 from pingan.people.api import router as people_router
@@ -61,6 +62,7 @@ api.add_router("/people/", people_router)
 api.add_router("/cases/", cases_router)
 api.add_router("/indicators/", indicators_router)
 api.add_router("/events/", events_router)
+api.add_router("/disputes/stats/", dispute_stats_router)
 api.add_router("/disputes/", disputes_router)
 api.add_router("/confirmations/", confirmations_router)
 api.add_router("/linkage/", linkage_router)

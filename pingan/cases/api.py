@@ -514,6 +514,7 @@ def _apply(request: AuthedRequest, case: Case, action: Action, version: int | No
     if version is not None and version != case.version:
         return _conflict(case)
     try:
+        services.check_generic_action(case, action)
         services.transition(case, action, actor=request.user, version=version, note=note, **params)
     except services.VersionConflict:
         return _conflict(case)

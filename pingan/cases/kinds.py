@@ -61,6 +61,11 @@ class CaseKind:
     transitions: dict[str, Transition]
     default_policy: DeadlinePolicy
     hooks: dict[str, list[Hook]] = field(default_factory=dict)
+    # Actions the kind's own pages take through its own services (a dispute's outcome is
+    # recorded with its agreement, not as a bare 处置反馈): the generic case page and API do
+    # not offer them, and refuse them with a pointer to ``own_page`` (a URL name taking pk).
+    own_actions: frozenset[str] = frozenset()
+    own_page: str = ""
 
     def transition_for(self, action: str) -> Transition | None:
         return self.transitions.get(action)

@@ -211,6 +211,15 @@ def transition(
     return case
 
 
+def check_generic_action(case: Case, action: Action | str) -> None:
+    """Refuse, on the generic case page and API, an action the case's kind takes on its own pages."""
+    kind = kinds.get(case.kind)
+    if action in kind.own_actions:
+        raise IllegalTransition(
+            _("「%(action)s」请在%(kind)s页面办理") % {"action": Action(action).label, "kind": kind.label}
+        )
+
+
 def _check_actor(case: Case, rule: kinds.Transition, actor: Any) -> None:
     # The same predicate decides which actions the API and pages offer (permissions.allowed_actions).
     permissions.check_actor(case, rule, actor)

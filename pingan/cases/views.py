@@ -740,10 +740,11 @@ def _duplicates(request: HttpRequest, case: Case) -> list[dict[str, Any]]:
 def _offers(case: Case, data: dict[str, Any]) -> list[dict[str, Any]]:
     """The actions offered (``detail``'s allowed_actions) with how each is shown."""
     offers = []
+    own = kinds.get(case.kind).own_actions
     for offer in data["allowed_actions"]:
         action = Action(offer["action"])
-        if action == Action.MERGE:
-            continue  # offered beside each near-duplicate instead (it needs a target)
+        if action == Action.MERGE or action in own:
+            continue  # merge: beside each near-duplicate (it needs a target); own: the kind's page
         style = "primary" if action in PRIMARY_ACTIONS else "danger" if action in DANGER_ACTIONS else ""
         note_label = NOTE_LABELS.get(action, _("意见"))
         offers.append(
@@ -808,6 +809,7 @@ def render_case(
         if first_step
         else [],
         "policy": policy_text(case),
+        "own_page": _own_page(case),
         "desk_kicker": request.user.is_superuser or request.user.role in kinds.OFFICE,
         # Only 备注 to offer (a grid worker, a closed case): the record comes first, then the note.
         "actions_first": any(o["action"] != Action.COMMENT for o in offers),
@@ -815,6 +817,12 @@ def render_case(
         "level_class": LEVEL_CLASS,
     }
     return render(request, "cases/detail.html", context, status=status)
+
+
+def _own_page(case: Case) -> str:
+    """The kind's own page for this case (a dispute's mediation page), if it has one."""
+    name = kinds.get(case.kind).own_page
+    return reverse(name, args=[case.pk]) if name else ""
 
 
 def _map_config(case: Case) -> dict[str, Any] | None:
@@ -938,6 +946,7 @@ def case_act(request: AuthedRequest, pk: int, action: str) -> HttpResponse:
             request, case, status=409, error=str(CONFLICT_MESSAGE), failed=chosen.value, form=form
         )
     try:
+        services.check_generic_action(case, chosen)
         rule = kinds.get(case.kind).transition_for(chosen)
         if rule is not None:  # who may act comes before what they typed (the service's order)
             check_actor(case, rule, request.user)

@@ -34,6 +34,11 @@ DISPUTE = kinds.register(
         label=_("矛盾纠纷"),
         transitions=kinds.COMMON_LOOP,
         default_policy=DEFAULT_POLICY,
+        # Assigned to a mediation organisation that takes the type, the outcome recorded with
+        # its agreement or the legal routes told, escalated to a higher organisation: on the
+        # dispute pages (pingan.disputes.services), not as bare steps of the case page.
+        own_actions=frozenset({Action.DISPATCH, Action.REPORT, Action.ESCALATE, Action.TRANSFER}),
+        own_page="disputes:detail",
     )
 )
 

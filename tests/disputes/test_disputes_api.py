@@ -473,3 +473,19 @@ def test_jiangshan_roles_get_404_on_every_route(route, role, new_dispute, orgs, 
     listed = client.get(URL)
     assert listed.status_code == 200 and listed.json()["items"] == []
     assert Case.objects.get(pk=dispute.pk).version == 0
+
+
+def test_the_generic_case_page_and_api_send_dispute_steps_to_the_dispute_page(new_dispute, personas, orgs):
+    """派遣/处置反馈/提级 of a dispute go through the dispute services (type check, agreement)."""
+    from tests.conftest import login
+
+    dispute = new_dispute()
+    client = login(personas.kecheng_dispatcher)
+    body = {"version": dispute.case.version, "unit_id": orgs.village.pk}
+    refused = client.post(
+        f"/api/cases/{dispute.pk}/actions/dispatch", data=json.dumps(body), content_type="application/json"
+    )
+    assert refused.status_code == 409 and "矛盾纠纷页面办理" in refused.json()["detail"]
+    assert Case.objects.get(pk=dispute.pk).status == Status.REGISTERED
+    page = client.get(f"/cases/{dispute.pk}/").content.decode()
+    assert f'href="/disputes/{dispute.pk}/"' in page and "/act/dispatch/" not in page
