@@ -119,9 +119,15 @@ class Case(models.Model):
             # My work: a unit's open cases by deadline.
             models.Index(fields=["unit", "status", "deadline_at"], name="case_unit_work"),
             # The sweep: cases with a running clock, by each moment it watches.
-            models.Index(fields=["warn_at"], name="case_sweep_warn", condition=Q(status__in=CLOCK)),
+            # (预警 and 红牌 read only the cases still below their level: a backlog of carded
+            # cases does not slow the sweep down.)
+            models.Index(
+                fields=["warn_at"], name="case_sweep_warn", condition=Q(status__in=CLOCK, supervision__lt=1)
+            ),
             models.Index(fields=["deadline_at"], name="case_sweep_yellow", condition=Q(status__in=CLOCK)),
-            models.Index(fields=["red_at"], name="case_sweep_red", condition=Q(status__in=CLOCK)),
+            models.Index(
+                fields=["red_at"], name="case_sweep_red", condition=Q(status__in=CLOCK, supervision__lt=4)
+            ),
             # Any list by registration or by deadline, read in index order whatever the filters
             # (ARCHITECTURE principle 7: a page never sorts the matching cases).
             models.Index(fields=["registered_at", "id"], name="case_registered"),

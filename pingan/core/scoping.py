@@ -113,11 +113,16 @@ def _unit_fields(model: type[models.Model]) -> tuple[str, ...]:
     return (fields,) if isinstance(fields, str) else tuple(fields)
 
 
-def _unit_q(model: type[models.Model], field: str, unit_ids: list[int]) -> Q:
+def _unit_q(model: type[models.Model], field: str, unit_ids: list[int], user: Any) -> Q:
     lookup = {f"{field}__in": unit_ids}
     if "__" not in field and model._meta.get_field(field).many_to_many:
-        # A join would repeat a record once per matching unit: ask by id instead.
-        return Q(pk__in=model._default_manager.filter(**lookup).values("pk"))
+        # The records a unit co-handles are few: their ids, read once per request, make an
+        # IN list the planner answers from the primary key (a subquery would make it scan).
+        cache = user.__dict__.setdefault("_pingan_scope_m2m", {})
+        key = (model._meta.label, field)
+        if key not in cache:
+            cache[key] = list(model._default_manager.filter(**lookup).values_list("pk", flat=True).distinct())
+        return Q(pk__in=cache[key])
     return Q(**lookup)
 
 
@@ -133,7 +138,7 @@ def scope_q(model: type[models.Model], user: Any) -> Q | None:
     unit_fields = _unit_fields(model)
     unit_ids = scope_unit_ids(user) if unit_fields else []
     for field in unit_fields if unit_ids else ():
-        q |= _unit_q(model, field, unit_ids)
+        q |= _unit_q(model, field, unit_ids, user)
     return q
 
 

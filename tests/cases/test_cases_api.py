@@ -625,4 +625,6 @@ def test_the_index_predicates_name_the_open_and_clock_statuses():
     from pingan.cases.choices import CLOCK_STATUSES, OPEN_STATUSES
 
     assert [s.value for s in OPEN_STATUSES] == models.OPEN
+    # case_sweep_warn / case_sweep_red hold the cases below 预警 (1) / 红牌 (4).
+    assert (Supervision.WARNING, Supervision.RED) == (1, 4)
     assert [s.value for s in CLOCK_STATUSES] == models.CLOCK
