@@ -31,98 +31,10 @@ import sys
 import time
 from datetime import date, datetime
 from pathlib import Path
-from urllib.parse import urlparse
 
-ROOT = Path(__file__).resolve().parent.parent
-START = date(2023, 12, 1)
-DAYS = 3 * 365
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-
-def setup(url: str, drop: bool = True) -> None:
-    import psycopg
-
-    name = urlparse(url).path.lstrip("/")
-    if "bench" not in name:
-        raise SystemExit(f"refusing to drop {name!r}: the database name must contain 'bench'")
-    if drop:
-        admin = url.rsplit("/", 1)[0] + "/postgres"
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-            conn.execute(f'CREATE DATABASE "{name}"')
-    os.environ["DJANGO_SETTINGS_MODULE"] = "pingan.settings"
-    os.environ.setdefault("PINGAN_LOG_LEVEL", "WARNING")
-    sys.path.insert(0, str(ROOT))
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
-
-
-def build_city() -> tuple[list[int], dict[str, int]]:
-    """Jurisdictions and units; returns unit ids and {township code: platform id}."""
-    from pingan.accounts.choices import Role, UnitKind
-    from pingan.accounts.models import Unit, User
-    from pingan.geo.choices import Level
-    from pingan.geo.models import Jurisdiction
-
-    city = Jurisdiction.objects.create(code="330800", name="衢州市", level=Level.CITY)
-    units, platforms = [], {}
-    for c in range(6):
-        county = Jurisdiction.objects.create(
-            code=f"3308{c + 2:02d}", name=f"县{c}", level=Level.COUNTY, parent=city
-        )
-        units.append(
-            Unit.objects.create(name=f"县{c}综合行政执法局", kind=UnitKind.DEPARTMENT, jurisdiction=county).pk
-        )
-        for t in range(20):
-            township = Jurisdiction.objects.create(
-                code=f"{county.code}{t + 1:03d}", name=f"县{c}镇{t}", level=Level.TOWNSHIP, parent=county
-            )
-            unit = Unit.objects.create(
-                name=f"县{c}镇{t}综治工作平台", kind=UnitKind.PLATFORM, jurisdiction=township
-            )
-            units.append(unit.pk)
-            platforms[township.code] = unit.pk
-            villages = [
-                Jurisdiction(
-                    code=f"{township.code}{v + 1:03d}", name=f"村{v}", level=Level.VILLAGE, parent=township
-                )
-                for v in range(10)
-            ]
-            Jurisdiction.objects.bulk_create(villages)
-    leader = User.objects.create_user(username="bench_leader", password="x", role=Role.LEADER)
-    leader.scope_jurisdictions.add(city)
-    return units, platforms
-
-
-CASES_SQL = """
-INSERT INTO cases_case (uuid, number, kind, title, description, channel, status, version, jurisdiction_id,
-    area_code, address, tier, unit_id, deadline_unit, deadline_amount, registered_at, dispatched_at, deadline_at,
-    warn_at, red_at, handled_at, closed_at, supervision, extension_count, extension_pending, rework_count,
-    return_count, satisfaction, data)
-SELECT md5(g::text)::uuid, 'B' || g, 'event', '', '', 'grid', s.status, 3, %(village)s,
-    s.area, '', 2, s.unit, 'working_days', 5, s.reg, s.reg + interval '1 hour', s.reg + interval '5 days',
-    s.reg + interval '4 days', s.reg + interval '7 days',
-    CASE WHEN s.status IN ('closed', 'reported') THEN s.reg + (CASE WHEN s.r < 0.80 THEN interval '2 days'
-         ELSE interval '6 days' END) END,
-    CASE WHEN s.status = 'closed' THEN s.reg + interval '7 days' END,
-    0, (s.r2 < 0.03)::int, false, (s.r2 < 0.05)::int, 0, CASE WHEN s.r2 < 0.6 THEN 3 + (s.r2 * 10)::int %% 3 END,
-    jsonb_build_object('category_id', 1 + ((g / 3) %% 120))
-FROM generate_series(1, %(n)s) g
-CROSS JOIN LATERAL (
-    SELECT r, r2, reg, area, unit,
-        CASE WHEN r < 0.96 THEN 'closed' WHEN r < 0.97 THEN 'parked' WHEN r < 0.9705 THEN 'handling'
-            ELSE 'closed' END AS status
-    FROM (
-        SELECT random() AS r, random() AS r2,
-            %(start)s::timestamptz + (%(days)s * (g::float / %(n)s)) * interval '1 day' AS reg,
-            tw.code || lpad((1 + ((g / 7) %% 10))::text, 3, '0') AS area, tw.unit AS unit
-        FROM (SELECT code, unit FROM bench_townships WHERE idx = g %% %(townships)s) tw
-    ) x
-) s
-"""
+from bigcity import build_city, generate, setup
 
 # The counters of one grain, as rollups.apply would have written them (each on its own day).
 ROLLUP_SQL = """
@@ -147,26 +59,6 @@ FROM (
 ) e
 GROUP BY d, u, a, cat
 """
-
-
-def generate(n: int, platforms: dict[str, int]) -> float:
-    """The cases, in one INSERT … SELECT; returns seconds."""
-    from django.db import connection
-
-    from pingan.geo.models import Jurisdiction
-
-    village = Jurisdiction.objects.filter(level="village").values_list("pk", flat=True).first()
-    with connection.cursor() as cur:
-        cur.execute("CREATE TEMP TABLE bench_townships (idx int, code text, unit int)")
-        for i, (code, unit) in enumerate(sorted(platforms.items())):
-            cur.execute("INSERT INTO bench_townships VALUES (%s, %s, %s)", [i, code, unit])
-        t0 = time.perf_counter()
-        cur.execute(
-            CASES_SQL,
-            {"village": village, "n": n, "start": datetime.combine(START, datetime.min.time()).isoformat() + "+08",
-             "days": DAYS, "townships": len(platforms)},
-        )  # fmt: skip
-        return time.perf_counter() - t0
 
 
 def fill_rollups() -> dict[str, object]:
