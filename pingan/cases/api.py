@@ -114,7 +114,11 @@ def todo_q(user: Any) -> Q:
             q &= area
         return q
     if user.role in kinds.UNIT and user.unit_id:
-        cohandled = Case.cohandlers.through.objects.filter(unit_id=user.unit_id).values("case_id")
+        # The co-handled ids as a list (few): an index condition, where a sub-query in the OR
+        # would make the planner filter every running case (docs/performance.md).
+        cohandled = list(
+            Case.cohandlers.through.objects.filter(unit_id=user.unit_id).values_list("case_id", flat=True)
+        )
         return Q(status__in=CLOCK_STATUSES) & (Q(unit_id=user.unit_id) | Q(pk__in=cohandled))
     return Q(pk__in=[])
 
