@@ -98,6 +98,7 @@ from pingan.people.services import id_index, phone_index
 from pingan.people.synthetic import fake_people
 
 KIND = "dispute"
+DEMO_UUID_NAMESPACE = uuid.UUID("6f1c2a52-9d0e-4d6b-8a43-3308000d1500")
 DISPUTES = 15_000
 CALLS_PER_DISPUTE = 2  # about 30,000 dispute calls a year for 15,000 disputes (issue 4, item 7)
 SEED = 2026
@@ -1479,6 +1480,13 @@ def _summary(c: Call) -> str:
     return PROFILES[c.dispute_type].summary.format(issue=c.issue)
 
 
+def _case_uuid(rng: random.Random, case_id: int) -> uuid.UUID:
+    """A dispute case's UUID: from its id (unique), never from a random stream that the events
+    generator may also draw (same seed, same draws: two cases with one UUID)."""
+    rng.getrandbits(128)  # keep the draws of the stream as they were
+    return uuid.uuid5(DEMO_UUID_NAMESPACE, f"dispute:{case_id}")
+
+
 def _rows_of(
     ctx: DisputeContext, w: DisputeWriter, ids: Ids, rows: Rows, h: Head, life: Life, story: Story
 ) -> None:
@@ -1488,7 +1496,7 @@ def _rows_of(
     rows.cases.append(
         (
             h.case_id,
-            w.uuid(uuid.UUID(int=rng.getrandbits(128), version=4)),
+            w.uuid(_case_uuid(rng, h.case_id)),
             h.number,
             KIND,
             title[:200],
