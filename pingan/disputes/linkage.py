@@ -42,7 +42,8 @@ from django.utils.translation import gettext_lazy
 from pingan.accounts.choices import UnitKind
 from pingan.accounts.models import Unit
 from pingan.cases import kinds
-from pingan.cases.choices import Tier
+from pingan.cases.choices import DeadlineUnit, Tier
+from pingan.cases.deadlines import deadline_after
 from pingan.cases.indicators import Period, rate
 from pingan.cases.services import CaseError
 from pingan.core import audit
@@ -314,7 +315,10 @@ def clean_call(lookup: Lookup, raw: dict[str, Any], now: datetime) -> tuple[dict
         return values, errors
     assert place is not None and isinstance(station, Unit)
     values.update(jurisdiction=place, station=station)
-    values["push_due_at"] = values["called_at"] + timedelta(hours=settings.LINKAGE_PUSH_HOURS)
+    # Clock hours, through the one deadline function (ARCHITECTURE principle 5).
+    values["push_due_at"] = deadline_after(
+        values["called_at"], DeadlineUnit.URGENT_HOURS, settings.LINKAGE_PUSH_HOURS
+    )
     return values, errors
 
 

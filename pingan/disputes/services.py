@@ -275,15 +275,15 @@ def register_dispute_once(
     from pingan.events import services as events
     from pingan.events.models import IdempotencyKey
 
-    key = events._clean_key(idempotency_key)
+    key = events.clean_key(idempotency_key)
     if key is None:
         return register_dispute(**kwargs), True
     actor = kwargs["actor"]
     owner = f"disputes:user:{actor.pk}"
-    fingerprint = events._fingerprint(**request_values)
+    fingerprint = events.request_fingerprint(**request_values)
     first = IdempotencyKey.objects.filter(key=key, owner=owner).first()
     if first is not None:
-        return Dispute.objects.get(pk=events._replay(first, fingerprint).pk), False
+        return Dispute.objects.get(pk=events.replay(first, fingerprint).pk), False
     try:
         with transaction.atomic():
             dispute = register_dispute(**kwargs)
@@ -294,7 +294,7 @@ def register_dispute_once(
         first = IdempotencyKey.objects.filter(key=key, owner=owner).first()
         if first is None:
             raise
-        return Dispute.objects.get(pk=events._replay(first, fingerprint).pk), False
+        return Dispute.objects.get(pk=events.replay(first, fingerprint).pk), False
     return dispute, True
 
 

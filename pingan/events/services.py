@@ -79,11 +79,11 @@ def intake(
     """
     _check_actor(actor)
     photos = list(photos)
-    key = _clean_key(idempotency_key)
+    key = clean_key(idempotency_key)
     owner = idempotency_owner or f"user:{actor.pk}"
     fingerprint = ""
     if key is not None:
-        fingerprint = _fingerprint(
+        fingerprint = request_fingerprint(
             channel=str(channel),
             category=category.code if isinstance(category, Category) else str(category),
             title=title,
@@ -101,7 +101,7 @@ def intake(
         )
         first = IdempotencyKey.objects.filter(key=key, owner=owner).select_related("case").first()
         if first is not None:
-            return _replay(first, fingerprint), False
+            return replay(first, fingerprint), False
 
     channel, category_obj = _check_input(actor, channel, category, solved_on_spot, channel_ref, photos)
     jurisdiction, wlat, wlon = _locate(actor, lat, lon, crs, address)
@@ -144,7 +144,7 @@ def intake(
         first = IdempotencyKey.objects.filter(key=key, owner=owner).select_related("case").first()
         if first is None:
             raise
-        return _replay(first, fingerprint), False
+        return replay(first, fingerprint), False
     return case, True
 
 
@@ -162,7 +162,7 @@ def _check_actor(actor: Any) -> None:
         raise PermissionDenied(_("您的角色不能登记事件"))
 
 
-def _clean_key(value: str | None) -> str | None:
+def clean_key(value: str | None) -> str | None:
     if value is None:
         return None
     key = str(value).strip()
@@ -173,13 +173,13 @@ def _clean_key(value: str | None) -> str | None:
     return key
 
 
-def _fingerprint(**values: Any) -> str:
+def request_fingerprint(**values: Any) -> str:
     """A keyed hash of the request (it may hold a phone number: never a plain hash)."""
     text = json.dumps(values, sort_keys=True, ensure_ascii=False, default=str)
     return blind_index(text, "idempotency")
 
 
-def _replay(first: IdempotencyKey, fingerprint: str) -> Case:
+def replay(first: IdempotencyKey, fingerprint: str) -> Case:
     if first.fingerprint != fingerprint:
         raise ValidationError(
             {IDEMPOTENCY_HEADER: [_("该 Idempotency-Key 已用于内容不同的另一请求，请换一个新的键")]}
